@@ -1,0 +1,459 @@
+"""Configuration: keys, sources and precedence.
+
+Lowest to highest precedence:
+
+1. defaults (:data:`OPTIONS`);
+2. ``[tool.manywheels]`` in the built project's ``pyproject.toml`` (kebab-case keys;
+   ``[tool.manywheels.publish]`` for the publish keys);
+3. keyword overrides given in code (``manywheels.nox.build(session, image=...)``,
+   ``register(**overrides)``; snake_case keys);
+4. environment variables ``MANYWHEELS_<KEY>`` (upper snake case, e.g.
+   ``MANYWHEELS_TEST_COMMAND``, ``MANYWHEELS_PUBLISH_REPOSITORY_URL``);
+5. command-line arguments (nox posargs: ``nox -s wheels-build -- --python cp312``).
+
+Unknown keys, wrong types and bad values raise :class:`~manywheels.errors.ConfigError`
+naming the key, the source and what is allowed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import string
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from manywheels.errors import ConfigError, ProjectError
+from manywheels.tags import PythonTag, parse_python_tag
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = [
+    "DEFAULT_IMAGE",
+    "OPTIONS",
+    "Config",
+    "Option",
+    "load_config",
+    "read_pyproject",
+]
+
+DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
+
+Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path"]
+
+
+@dataclass(frozen=True)
+class Option:
+    """One configuration key.
+
+    Attributes:
+        key: kebab-case name as written in TOML (``publish.repository-url`` for subtables).
+        kind: value type; decides how TOML, environment and argv values are parsed.
+        default: the default value (already parsed).
+        help: one line for ``--help``, the README and ``manywheels plan``.
+        choices: allowed values for ``kind == "choice"``.
+        stage_only: a run-time switch that only makes sense on the command line or in the
+            environment (``dry-run``); not accepted in ``pyproject.toml``.
+    """
+
+    key: str
+    kind: Kind
+    default: Any
+    help: str
+    choices: tuple[str, ...] = ()
+    stage_only: bool = False
+
+    @property
+    def attr(self) -> str:
+        """The :class:`Config` attribute name (``publish.repository-url`` -> ``repository_url``)."""
+        return self.key.split(".")[-1].replace("-", "_")
+
+    @property
+    def env_var(self) -> str:
+        """The environment variable: ``MANYWHEELS_TEST_COMMAND``."""
+        return "MANYWHEELS_" + self.key.replace(".", "_").replace("-", "_").upper()
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag: ``--test-command`` (subtable prefix dropped)."""
+        return "--" + self.key.split(".")[-1]
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option("python", "python", None,
+           "Python tags to build (cp312, cp312-cp312 or 3.12); default: every CPython in the "
+           "image that the project's requires-python allows"),
+    Option("image", "str", DEFAULT_IMAGE, "manylinux or musllinux image to build in"),
+    Option("plat", "optstr", None,
+           "auditwheel --plat policy (e.g. manylinux_2_28_x86_64); default the image's "
+           "AUDITWHEEL_PLAT"),
+    Option("before-all", "str", "", "shell script run once per container before any build"),
+    Option("before-build", "str", "", "shell script run before each identifier's build"),
+    Option("environment", "table", {}, "variables set in the container (table / KEY=VALUE)"),
+    Option("environment-pass", "list", [], "names of host variables passed into the container"),
+    Option("frontend", "choice", "build", "build frontend in the container",
+           choices=("build", "pip", "uv")),
+    Option("test-command", "optstr", None,
+           "command run in a fresh venv with the repaired wheel installed; placeholders "
+           "{project} (the project copy in the container) and {wheel} (the wheel path)"),
+    Option("test-requires", "list", [], "requirements installed before the test-command"),
+    Option("test-extras", "list", [], "extras of the project installed with the wheel"),
+    Option("project-dir", "path", None, "the project to build; default the noxfile's directory"),
+    Option("dist-dir", "path", Path("dist"), "where the sdist and the raw wheels go"),
+    Option("output-dir", "path", Path("wheelhouse"),
+           "where repaired wheels, logs and the run report go"),
+    Option("jobs", "int", None, "identifiers built at once; default the CPU count"),
+    Option("fail-fast", "bool", False, "stop at the first identifier that fails"),
+    Option("dry-run", "bool", False, "print what would run (scripts, uploads); change nothing",
+           stage_only=True),
+    Option("publish.repository", "optstr", None, "~/.pypirc section to upload to (twine)"),
+    Option("publish.repository-url", "optstr", None, "index upload URL (twine)"),
+    Option("publish.allow-untested", "bool", False,
+           "publish wheels the run report does not record as tested"),
+)
+
+_BY_KEY = {option.key: option for option in OPTIONS}
+_BY_ATTR = {option.attr: option for option in OPTIONS}
+_TOP_KEYS = sorted(o.key for o in OPTIONS if "." not in o.key and not o.stage_only)
+_PUBLISH_KEYS = sorted(o.key.split(".", 1)[1] for o in OPTIONS if o.key.startswith("publish."))
+
+
+@dataclass(frozen=True)
+class Config:
+    """Resolved configuration of one run. Paths are absolute.
+
+    ``sources`` maps each key to where its value came from (``default``,
+    ``pyproject.toml``, ``code``, ``MANYWHEELS_X``, ``command line``).
+    """
+
+    project_dir: Path
+    python: tuple[PythonTag, ...] | None = None
+    image: str = DEFAULT_IMAGE
+    plat: str | None = None
+    before_all: str = ""
+    before_build: str = ""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    environment_pass: tuple[str, ...] = ()
+    frontend: str = "build"
+    test_command: str | None = None
+    test_requires: tuple[str, ...] = ()
+    test_extras: tuple[str, ...] = ()
+    dist_dir: Path = Path("dist")
+    output_dir: Path = Path("wheelhouse")
+    jobs: int | None = None
+    fail_fast: bool = False
+    dry_run: bool = False
+    repository: str | None = None
+    repository_url: str | None = None
+    allow_untested: bool = False
+    requires_python: str | None = None
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def effective_jobs(self) -> int:
+        """``jobs`` or the CPU count."""
+        return self.jobs or os.cpu_count() or 1
+
+    def with_(self, **changes: Any) -> Config:
+        """A copy with attributes changed (no validation)."""
+        return replace(self, **changes)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _type_error(option: Option, source: str, value: object, expected: str) -> ConfigError:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return ConfigError(f"{option.key} ({source}): got {shown}, expected {expected}")
+
+
+def _as_list(option: Option, source: str, value: object) -> list[str]:
+    if isinstance(value, str):
+        return shlex.split(value) if source != "pyproject.toml" else value.split()
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    raise _type_error(option, source, value, "a list of strings")
+
+
+def _as_table(option: Option, source: str, value: object) -> dict[str, str]:
+    items: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(item, str | int | float) or isinstance(item, bool):
+                raise _type_error(option, source, {key: item}, "a table of strings")
+            items[str(key)] = str(item)
+    elif isinstance(value, str | list | tuple):
+        words = shlex.split(value) if isinstance(value, str) else list(value)
+        for word in words:
+            name, sep, item = str(word).partition("=")
+            if not sep or not name:
+                raise _type_error(option, source, word, "KEY=VALUE pairs")
+            items[name] = item
+    else:
+        raise _type_error(option, source, value, "a table of strings or KEY=VALUE pairs")
+    for name in items:
+        if not name.replace("_", "a").isalnum() or name[0].isdigit():
+            raise _type_error(option, source, name, "variable names [A-Za-z_][A-Za-z0-9_]*")
+    return items
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def _parse(option: Option, source: str, value: object) -> Any:
+    """Turn a raw value from any source into the option's type, or raise ConfigError."""
+    kind = option.kind
+    if kind in {"str", "optstr"}:
+        if isinstance(value, str):
+            return value
+        raise _type_error(option, source, value, "a string")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise _type_error(option, source, value, "a boolean (true/false, 1/0)")
+    if kind == "int":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        raise _type_error(option, source, value, "a whole number >= 1")
+    if kind == "choice":
+        if isinstance(value, str) and value in option.choices:
+            return value
+        raise _type_error(option, source, value, "one of " + ", ".join(option.choices))
+    if kind == "path":
+        if isinstance(value, str | os.PathLike) and str(value).strip():
+            return Path(value)
+        raise _type_error(option, source, value, "a path")
+    if kind == "list":
+        return tuple(_as_list(option, source, value))
+    if kind == "table":
+        return _as_table(option, source, value)
+    if kind == "python":
+        words = _as_list(option, source, value)
+        if not words:
+            raise _type_error(option, source, value, "at least one python tag")
+        tags: list[PythonTag] = []
+        for word in words:
+            tag = parse_python_tag(word)
+            if tag not in tags:
+                tags.append(tag)
+        return tuple(tags)
+    msg = f"unknown option kind {kind}"  # pragma: no cover
+    raise AssertionError(msg)  # pragma: no cover
+
+
+def _check_test_command(command: str | None) -> None:
+    if command is None:
+        return
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(command) if name is not None}
+    except ValueError as error:
+        msg = f"test-command: {error} in {command!r}; use {{{{ and }}}} for literal braces"
+        raise ConfigError(msg) from None
+    unknown = names - {"project", "wheel"}
+    if unknown:
+        msg = (
+            f"test-command: unknown placeholder {{{sorted(unknown)[0]}}}; "
+            "allowed are {project} and {wheel}"
+        )
+        raise ConfigError(msg)
+
+
+def read_pyproject(project_dir: Path) -> dict[str, Any]:
+    """Parse ``project_dir/pyproject.toml``; ``{}`` when absent.
+
+    Raises:
+        ConfigError: the file is not valid TOML.
+    """
+    path = project_dir / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    try:
+        with path.open("rb") as stream:
+            data: dict[str, Any] = tomllib.load(stream)
+    except tomllib.TOMLDecodeError as error:
+        msg = f"{path}: invalid TOML: {error}"
+        raise ConfigError(msg) from None
+    return data
+
+
+def _pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
+    tool = data.get("tool", {}).get("manywheels", {})
+    if not isinstance(tool, Mapping):
+        msg = "[tool.manywheels] in pyproject.toml must be a table"
+        raise ConfigError(msg)
+    layer: dict[str, Any] = {}
+    for key, value in tool.items():
+        if key == "publish":
+            if not isinstance(value, Mapping):
+                msg = "[tool.manywheels.publish] in pyproject.toml must be a table"
+                raise ConfigError(msg)
+            for sub, item in value.items():
+                if sub not in _PUBLISH_KEYS:
+                    msg = (
+                        f"unknown key {sub!r} in [tool.manywheels.publish]; allowed are "
+                        + ", ".join(_PUBLISH_KEYS)
+                    )
+                    raise ConfigError(msg)
+                layer[f"publish.{sub}"] = item
+            continue
+        if key not in _TOP_KEYS:
+            msg = f"unknown key {key!r} in [tool.manywheels]; allowed are " + ", ".join(
+                [*_TOP_KEYS, "publish"]
+            )
+            raise ConfigError(msg)
+        layer[key] = value
+    return layer
+
+
+def _code_layer(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for name, value in overrides.items():
+        option = _BY_ATTR.get(name.replace("-", "_"))
+        if option is None:
+            allowed = ", ".join(sorted(_BY_ATTR))
+            msg = f"unknown keyword {name!r}; allowed are {allowed}"
+            raise ConfigError(msg)
+        raw = value
+        if option.kind == "python" and isinstance(raw, PythonTag):
+            raw = raw.tag
+        if option.kind == "python" and isinstance(raw, list | tuple):
+            raw = [v.tag if isinstance(v, PythonTag) else v for v in raw]
+        layer[option.key] = raw
+    return layer
+
+
+def _env_layer(env: Mapping[str, str]) -> dict[str, Any]:
+    return {o.key: env[o.env_var] for o in OPTIONS if o.env_var in env}
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        msg = f"command line: {message}"
+        raise ConfigError(msg)
+
+
+def argument_parser(prog: str = "manywheels") -> argparse.ArgumentParser:
+    """The parser for command-line overrides (nox posargs, the CLI).
+
+    Every key of :data:`OPTIONS` has a flag: ``--python cp311 cp312``, ``--image IMAGE``,
+    ``--environment KEY=VALUE`` (repeatable), ``--fail-fast`` / ``--no-fail-fast``.
+    """
+    parser = _ArgumentParser(prog=prog, add_help=False, allow_abbrev=False)
+    for option in OPTIONS:
+        dest = option.key
+        if option.kind == "bool":
+            parser.add_argument(
+                option.flag, dest=dest, action=argparse.BooleanOptionalAction,
+                default=argparse.SUPPRESS, help=option.help,
+            )
+        elif option.kind in {"list", "python", "table"}:
+            parser.add_argument(
+                option.flag, dest=dest, nargs="+", action="extend", default=argparse.SUPPRESS,
+                help=option.help,
+            )
+        else:
+            parser.add_argument(option.flag, dest=dest, default=argparse.SUPPRESS, help=option.help)
+    return parser
+
+
+def _argv_layer(argv: Sequence[str]) -> dict[str, Any]:
+    if not argv:
+        return {}
+    namespace = argument_parser().parse_args(list(argv))
+    return dict(vars(namespace))
+
+
+def load_config(
+    project_dir: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    argv: Sequence[str] = (),
+) -> Config:
+    """Resolve the configuration of one run.
+
+    Args:
+        project_dir: the project to build when no source sets ``project-dir``
+            (front ends pass the noxfile's or tasks.py's directory); default the cwd.
+        env: environment to read ``MANYWHEELS_*`` from; default ``os.environ``.
+        overrides: keyword overrides from code (snake_case or kebab-case keys).
+        argv: command-line arguments (nox posargs).
+
+    Returns:
+        The resolved :class:`Config`, paths absolute.
+
+    Raises:
+        ConfigError: unknown key, wrong type or bad value (one line, naming the key).
+        ProjectError: the project directory is missing or holds neither
+            ``pyproject.toml`` nor ``setup.py``.
+    """
+    env = os.environ if env is None else env
+    code = _code_layer(overrides or {})
+    environ = _env_layer(env)
+    args = _argv_layer(argv)
+
+    # project-dir decides where pyproject.toml is read from, so resolve it first.
+    base = Path(project_dir) if project_dir is not None else Path.cwd()
+    chosen: Path = base
+    for source, layer in (("code", code), ("environment", environ), ("command line", args)):
+        if "project-dir" in layer:
+            chosen = _parse(_BY_KEY["project-dir"], source, layer["project-dir"])
+    root = (base / chosen).resolve() if not chosen.is_absolute() else chosen.resolve()
+    if not root.is_dir():
+        msg = f"project-dir {str(root)!r} does not exist or is not a directory"
+        raise ProjectError(msg)
+    if not (root / "pyproject.toml").is_file() and not (root / "setup.py").is_file():
+        msg = (
+            f"project-dir {str(root)!r} is not a Python project: it has neither "
+            "pyproject.toml nor setup.py"
+        )
+        raise ProjectError(msg)
+
+    pyproject = read_pyproject(root)
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {o.key: "default" for o in OPTIONS}
+    layers = (
+        ("pyproject.toml", _pyproject_layer(pyproject)),
+        ("code", code),
+        ("environment", environ),
+        ("command line", args),
+    )
+    for source, layer in layers:
+        for key, raw in layer.items():
+            option = _BY_KEY[key]
+            where = option.env_var if source == "environment" else source
+            values[key] = _parse(option, where, raw)
+            sources[key] = where
+
+    _check_test_command(values.get("test-command"))
+    requires_python = pyproject.get("project", {}).get("requires-python")
+
+    kwargs: dict[str, Any] = {}
+    config_fields = {f.name for f in fields(Config)}
+    for option in OPTIONS:
+        if option.attr in config_fields and option.key in values:
+            kwargs[option.attr] = values[option.key]
+    kwargs.pop("project_dir", None)
+    for name in ("dist_dir", "output_dir"):
+        path = kwargs.get(name, getattr(Config, name))
+        kwargs[name] = path if path.is_absolute() else (root / path).resolve()
+    return Config(
+        project_dir=root,
+        requires_python=requires_python if isinstance(requires_python, str) else None,
+        sources=sources,
+        **kwargs,
+    )

@@ -1,0 +1,123 @@
+"""The exception hierarchy of manywheels.
+
+Every error a user can cause derives from :class:`ManywheelsError`. Its
+``str()`` is one clear line (naming the bad value and what is allowed) and
+``exit_code`` is the process exit code front ends use. Front ends print the
+message without a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "CommandError",
+    "ConfigError",
+    "EngineUnavailableError",
+    "ExitCode",
+    "ImageNotFoundError",
+    "ManywheelsError",
+    "NothingToDoError",
+    "ProjectError",
+    "PublishError",
+    "StageFailedError",
+]
+
+
+class ExitCode:
+    """Process exit codes, one per failure kind (stable, documented in the README)."""
+
+    OK = 0
+    STAGE_FAILED = 1
+    CONFIG = 2
+    ENGINE = 3
+    IMAGE = 4
+    COMMAND = 5
+    PROJECT = 6
+    NOTHING_TO_DO = 7
+    PUBLISH = 8
+    LOCKED = 9
+    SIGINT = 130
+    SIGTERM = 143
+
+
+class ManywheelsError(Exception):
+    """Base class: a failure with a one-line message and an exit code."""
+
+    exit_code: int = ExitCode.STAGE_FAILED
+
+
+class ConfigError(ManywheelsError):
+    """A configuration key, type or value is invalid (names the key and what is allowed)."""
+
+    exit_code = ExitCode.CONFIG
+
+
+class ProjectError(ManywheelsError):
+    """The project directory is missing or is not a Python project."""
+
+    exit_code = ExitCode.PROJECT
+
+
+class EngineUnavailableError(ManywheelsError):
+    """No container engine answers (no socket, wrong DOCKER_HOST, permission denied)."""
+
+    exit_code = ExitCode.ENGINE
+
+
+class ImageNotFoundError(ManywheelsError):
+    """The image is neither present locally nor pullable."""
+
+    exit_code = ExitCode.IMAGE
+
+
+class NothingToDoError(ManywheelsError):
+    """A stage found no input (no raw wheels to repair, no repaired wheels to test)."""
+
+    exit_code = ExitCode.NOTHING_TO_DO
+
+
+class PublishError(ManywheelsError):
+    """A publish check or upload failed."""
+
+    exit_code = ExitCode.PUBLISH
+
+
+class CommandError(ManywheelsError):
+    """A command in a container exited non-zero.
+
+    Attributes:
+        command: the argv (or script) that ran.
+        returncode: its exit code.
+        tail: the last lines of its combined output.
+    """
+
+    exit_code = ExitCode.COMMAND
+
+    def __init__(
+        self, command: Sequence[str] | str, returncode: int, tail: Sequence[str] = ()
+    ) -> None:
+        self.command = command
+        self.returncode = returncode
+        self.tail = list(tail)
+        shown = command if isinstance(command, str) else " ".join(command)
+        first = shown.strip().splitlines()[0] if shown.strip() else shown
+        if len(first) > 120:
+            first = first[:117] + "..."
+        super().__init__(f"command exited with code {returncode}: {first}")
+
+
+class StageFailedError(ManywheelsError):
+    """One or more identifiers failed in a stage; the others' results are kept.
+
+    Attributes:
+        failures: identifier -> one-line reason.
+    """
+
+    exit_code = ExitCode.STAGE_FAILED
+
+    def __init__(self, stage: str, failures: dict[str, str]) -> None:
+        self.stage = stage
+        self.failures = dict(failures)
+        names = ", ".join(sorted(failures))
+        super().__init__(f"{stage} failed for {len(failures)} identifier(s): {names}")

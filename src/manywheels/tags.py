@@ -1,0 +1,117 @@
+"""Python tags, platform tags and build identifiers.
+
+A *Python tag* names a CPython interpreter the way wheel tags do (PEP 425):
+``cp312`` (``cp313t`` for a free-threaded build). Users may also write the
+manylinux directory form ``cp312-cp312`` or the version ``3.12``.
+
+An *identifier* is cibuildwheel's name for one build: ``cp312-manylinux_x86_64``,
+the Python tag plus the platform family and architecture of the image's
+policy (``AUDITWHEEL_PLAT``, PEP 600 / PEP 656).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from manywheels.errors import ConfigError
+
+__all__ = [
+    "PythonTag",
+    "identifier",
+    "parse_install_dir",
+    "parse_python_tag",
+    "platform_family",
+]
+
+_ALLOWED = (
+    "cpXY (e.g. cp312), cpXY-cpXY (cp312-cp312) or X.Y (3.12), "
+    "with a 't' suffix for free-threaded"
+)
+
+_TAG = re.compile(r"^cp(?P<major>3)(?P<minor>\d{1,2})(?P<t>t?)$")
+_DIR = re.compile(r"^cp(?P<major>3)(?P<minor>\d{1,2})-cp(?P=major)(?P=minor)(?P<t>t?)$")
+_VERSION = re.compile(r"^(?P<major>3)\.(?P<minor>\d{1,2})(?P<t>t?)$")
+
+
+@dataclass(frozen=True, order=True)
+class PythonTag:
+    """A CPython interpreter: version and whether it is a free-threaded build."""
+
+    major: int
+    minor: int
+    free_threaded: bool = False
+
+    @property
+    def tag(self) -> str:
+        """The wheel Python tag with the free-threading suffix: ``cp312``, ``cp313t``."""
+        return f"cp{self.major}{self.minor}{'t' if self.free_threaded else ''}"
+
+    @property
+    def install_dir(self) -> str:
+        """The manylinux directory name under ``/opt/python``: ``cp312-cp312``."""
+        suffix = "t" if self.free_threaded else ""
+        return f"cp{self.major}{self.minor}-cp{self.major}{self.minor}{suffix}"
+
+    @property
+    def version(self) -> str:
+        """The ``X.Y`` version string."""
+        return f"{self.major}.{self.minor}"
+
+    def __str__(self) -> str:
+        return self.tag
+
+
+def parse_python_tag(value: str) -> PythonTag:
+    """Parse a user-written Python tag.
+
+    Args:
+        value: ``cp312``, ``cp312-cp312``, ``3.12`` (``t`` suffix for free-threaded).
+
+    Returns:
+        The parsed tag.
+
+    Raises:
+        ConfigError: the value is none of the accepted forms.
+    """
+    text = value.strip().lower()
+    for pattern in (_TAG, _DIR, _VERSION):
+        match = pattern.match(text)
+        if match:
+            minor = int(match["minor"])
+            if minor < 6:
+                break
+            return PythonTag(int(match["major"]), minor, bool(match["t"]))
+    msg = f"invalid python tag {value!r}: allowed are {_ALLOWED}"
+    raise ConfigError(msg)
+
+
+def parse_install_dir(name: str) -> PythonTag | None:
+    """Parse a ``/opt/python`` entry (``cp312-cp312``); ``None`` for non-CPython entries."""
+    match = _DIR.match(name)
+    if not match:
+        return None
+    return PythonTag(int(match["major"]), int(match["minor"]), bool(match["t"]))
+
+
+_PLAT = re.compile(
+    r"^(?P<family>manylinux|musllinux)(?:_\d+_\d+|1|2010|2014)?_(?P<arch>[a-z0-9_]+)$"
+)
+
+
+def platform_family(plat: str) -> str:
+    """The platform part of an identifier for a policy.
+
+    ``manylinux_2_28_x86_64`` and ``manylinux2014_x86_64`` give
+    ``manylinux_x86_64``; ``musllinux_1_2_aarch64`` gives ``musllinux_aarch64``;
+    anything else (``linux_x86_64``) is returned unchanged.
+    """
+    match = _PLAT.match(plat)
+    if not match:
+        return plat
+    return f"{match['family']}_{match['arch']}"
+
+
+def identifier(tag: PythonTag, plat: str) -> str:
+    """cibuildwheel's build identifier: ``cp312-manylinux_x86_64``."""
+    return f"{tag.tag}-{platform_family(plat)}"
