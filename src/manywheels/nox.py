@@ -1,0 +1,198 @@
+"""The nox front end: ``register()`` and the stage functions.
+
+In a project's ``noxfile.py``::
+
+    import manywheels.nox
+    manywheels.nox.register()
+
+registers ``wheels`` (build -> repair -> test, chained with nox's ``requires=``),
+``wheels-build``, ``wheels-repair``, ``wheels-test`` and ``wheels-publish``, all
+``default=False`` (a bare ``nox`` does not run them) and ``python=False`` (they drive
+containers). The stage bodies are also plain functions for a user's own sessions:
+``manywheels.nox.build(session, **overrides)``, ``.repair(...)``, ``.test(...)``,
+``.publish(...)``.
+
+Configuration: defaults -> ``[tool.manywheels]`` -> keyword overrides (of
+``register()`` and of the stage functions) -> ``MANYWHEELS_*`` -> session posargs
+(``nox -s wheels-build -- --python cp312``). See :mod:`manywheels.config`.
+
+Within one nox invocation the stages share one :class:`~manywheels.run.Run` per
+configuration, so ``nox -s wheels`` starts one container per image, not one per
+stage; containers are removed when the chain ends and at interpreter exit.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import nox as _nox
+from nox.sessions import Session
+
+from manywheels.config import Config, load_config
+from manywheels.errors import ManywheelsError
+from manywheels.run import Run
+
+__all__ = ["build", "publish", "register", "repair", "test"]
+
+_RUNS: dict[str, Run] = {}
+
+
+def _close_runs() -> None:
+    while _RUNS:
+        _, run = _RUNS.popitem()
+        # Best effort at exit: the engine may already be gone.
+        with contextlib.suppress(Exception):
+            run.close()
+
+
+atexit.register(_close_runs)
+
+
+def _shared_run(config: Config) -> Run:
+    key = repr(config)
+    run = _RUNS.get(key)
+    if run is None:
+        run = _RUNS[key] = Run(config)
+    return run
+
+
+def _resolve(session: Session, project_dir: Path | None, overrides: dict[str, Any]) -> Config:
+    base = project_dir if project_dir is not None else Path.cwd()
+    return load_config(base, overrides=overrides, argv=list(session.posargs))
+
+
+def _call(
+    session: Session,
+    stage: Callable[[Run], object],
+    project_dir: Path | None,
+    overrides: dict[str, Any],
+) -> None:
+    try:
+        config = _resolve(session, project_dir, overrides)
+        stage(_shared_run(config))
+    except ManywheelsError as error:
+        session.error(f"{error} [exit code {error.exit_code}]")
+
+
+def _stage_build(run: Run) -> object:
+    from manywheels.stages.build import build as stage  # noqa: PLC0415
+
+    return stage(run)
+
+
+def _stage_repair(run: Run) -> object:
+    from manywheels.stages.repair import repair as stage  # noqa: PLC0415
+
+    return stage(run)
+
+
+def _stage_test(run: Run) -> object:
+    from manywheels.stages.test import test as stage  # noqa: PLC0415
+
+    return stage(run)
+
+
+def _stage_publish(run: Run) -> object:
+    from manywheels.stages.publish import publish as stage  # noqa: PLC0415
+
+    return stage(run.config, run.ui)
+
+
+def build(session: Session, **overrides: Any) -> None:
+    """Build the sdist on the host and a wheel per identifier in the container.
+
+    Args:
+        session: the running nox session (its posargs are command-line overrides).
+        **overrides: configuration keys (snake_case), e.g. ``image=``, ``python=[...]``.
+
+    Fails the session (one line, no traceback) on any
+    :class:`~manywheels.errors.ManywheelsError`.
+    """
+    _call(session, _stage_build, overrides.pop("project_dir", None), overrides)
+
+
+def repair(session: Session, **overrides: Any) -> None:
+    """Repair the raw wheels of dist-dir with auditwheel into output-dir (see :func:`build`)."""
+    _call(session, _stage_repair, overrides.pop("project_dir", None), overrides)
+
+
+def test(session: Session, **overrides: Any) -> None:
+    """Install each repaired wheel in a fresh venv and run the test-command (see :func:`build`)."""
+    _call(session, _stage_test, overrides.pop("project_dir", None), overrides)
+
+
+def publish(session: Session, **overrides: Any) -> None:
+    """Upload the tested wheels and the sdist with twine, on the host (see :func:`build`)."""
+    _call(session, _stage_publish, overrides.pop("project_dir", None), overrides)
+
+
+def _caller_dir() -> Path:
+    frame = inspect.stack()[2]
+    filename = frame.filename
+    if filename and Path(filename).is_file():
+        return Path(filename).resolve().parent
+    return Path.cwd()
+
+
+_STAGES: tuple[tuple[str, Callable[[Run], object], str], ...] = (
+    ("build", _stage_build, "Build the sdist, then a wheel per Python tag in a container."),
+    ("repair", _stage_repair, "Repair the raw wheels with auditwheel (vendor external libraries)."),
+    ("test", _stage_test, "Install each repaired wheel in a fresh venv and run the test-command."),
+    ("publish", _stage_publish, "Upload the tested wheels and the sdist with twine (host only)."),
+)
+
+
+def register(prefix: str = "wheels", *, project_dir: str | Path | None = None,
+             **overrides: Any) -> None:
+    """Register the manywheels sessions with nox (idempotent).
+
+    Args:
+        prefix: session name prefix: ``wheels``, ``wheels-build``, ``wheels-repair``, ...
+        project_dir: the project to build; default the directory of the calling noxfile.
+        **overrides: configuration keys (snake_case) applied above ``[tool.manywheels]``.
+
+    Works for a script-mode noxfile ending in ``nox.main()`` (which resets nox's registry
+    and executes the noxfile again): registration happens in this call, never as an import
+    side effect.
+    """
+    base = Path(project_dir).resolve() if project_dir is not None else _caller_dir()
+    registered = _nox.registry.get()
+    names: list[str] = []
+    for stage, body, description in _STAGES:
+        name = f"{prefix}-{stage}"
+        names.append(name)
+        if getattr(registered.get(name), "manywheels_prefix", None) == prefix:
+            continue
+        _register(name, _make_session(body, base, dict(overrides), description), prefix)
+
+    chain = [f"{prefix}-{stage}" for stage in ("build", "repair", "test")]
+    if getattr(registered.get(prefix), "manywheels_prefix", None) != prefix:
+
+        def chain_session(session: Session) -> None:
+            _close_runs()
+            session.log(f"{prefix}: build, repair and test done; wheels in the output-dir")
+
+        chain_session.__doc__ = "Build, repair and test the wheels (build -> repair -> test)."
+        _register(prefix, chain_session, prefix, requires=chain)
+
+
+def _make_session(
+    body: Callable[[Run], object], base: Path, overrides: dict[str, Any], description: str
+) -> Callable[[Session], None]:
+    def session_function(session: Session) -> None:
+        _call(session, body, base, dict(overrides))
+
+    session_function.__doc__ = description
+    return session_function
+
+
+def _register(
+    name: str, function: Callable[[Session], None], prefix: str, requires: list[str] | None = None
+) -> None:
+    func = _nox.session(name=name, python=False, default=False, requires=requires)(function)
+    func.manywheels_prefix = prefix  # type: ignore[attr-defined]

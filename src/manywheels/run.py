@@ -1,0 +1,234 @@
+"""One run: configuration, engine connection, containers, logs and the run report.
+
+A :class:`Run` is what the stages share. It connects to the engine lazily, starts
+one container per image on first use and keeps it for every later stage of the
+run (container reuse), runs ``before-all`` once per container, and removes all
+of its containers on :meth:`close` (also on error and on KeyboardInterrupt when
+used as a context manager).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+
+from manywheels.config import Config
+from manywheels.engine import (
+    Container,
+    Engine,
+    ImageInfo,
+    find_ca_bundle,
+    index_environment,
+    new_run_id,
+)
+from manywheels.errors import CommandError, ConfigError
+from manywheels.plan import Target, parse_image_pythons, select_targets
+from manywheels.render import render
+from manywheels.report import RunReport
+from manywheels.tags import PythonTag
+from manywheels.ui import UI
+
+__all__ = ["CONTAINER_ROOT", "Run", "container_environment"]
+
+CONTAINER_ROOT = "/manywheels"
+"""Scratch root inside containers: sdist, sources, outputs, scripts, venvs."""
+
+
+def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[str, str]:
+    """The complete environment a container gets: an explicit allowlist.
+
+    Index and CA pass-through (:func:`~manywheels.engine.index_environment`), the
+    host variables named in ``environment-pass`` (when set on the host) and the
+    ``environment`` table. Nothing else from the host enters a container.
+    """
+    env = index_environment(host_env, ca_bundle=find_ca_bundle(host_env) is not None)
+    for name in config.environment_pass:
+        if name in host_env:
+            env[name] = host_env[name]
+    env.update(config.environment)
+    return env
+
+
+class Run:
+    """The state one invocation of manywheels shares between stages.
+
+    Args:
+        config: resolved configuration.
+        ui: console output; default a new :class:`UI`.
+        engine: an engine connection; default: connect on first use.
+        host_env: the host environment (for pass-through); default ``os.environ``.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        ui: UI | None = None,
+        *,
+        engine: Engine | None = None,
+        host_env: Mapping[str, str] | None = None,
+    ) -> None:
+        self.config = config
+        self.ui = ui or UI(prefix=config.effective_jobs > 1)
+        self.run_id = new_run_id()
+        self.host_env = dict(os.environ if host_env is None else host_env)
+        self._engine = engine
+        self._owns_engine = engine is None
+        self._images: dict[str, ImageInfo] = {}
+        self._pythons: dict[str, list[PythonTag]] = {}
+        self._containers: dict[str, Container] = {}
+        self._before_all_done: set[str] = set()
+        self._lock = threading.RLock()
+        self._report: RunReport | None = None
+
+    # ------------------------------------------------------------------ context
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Remove every container of this run."""
+        with self._lock:
+            containers, self._containers = list(self._containers.values()), {}
+            self._before_all_done.clear()
+        for container in containers:
+            container.remove()
+
+    # ------------------------------------------------------------------ resources
+
+    @property
+    def engine(self) -> Engine:
+        """The engine connection (connects on first use).
+
+        Raises:
+            EngineUnavailableError: no engine answers.
+        """
+        with self._lock:
+            if self._engine is None:
+                self._engine = Engine.connect(self.host_env)
+            return self._engine
+
+    @property
+    def report(self) -> RunReport:
+        """The run report of the output directory."""
+        with self._lock:
+            if self._report is None:
+                self._report = RunReport(self.config.output_dir)
+            return self._report
+
+    def image(self, ref: str | None = None) -> ImageInfo:
+        """Image facts (pulled if absent). Raises ImageNotFoundError."""
+        ref = ref or self.config.image
+        with self._lock:
+            if ref not in self._images:
+                self._images[ref] = self.engine.image(ref, progress=self.ui.info)
+            return self._images[ref]
+
+    def plat(self, ref: str | None = None) -> str:
+        """The auditwheel policy: ``plat`` or the image's ``AUDITWHEEL_PLAT``.
+
+        Raises:
+            ConfigError: neither is set.
+        """
+        if self.config.plat:
+            return self.config.plat
+        info = self.image(ref)
+        if not info.plat:
+            msg = f"image {info.ref} sets no AUDITWHEEL_PLAT; set plat (e.g. manylinux_2_28_x86_64)"
+            raise ConfigError(msg)
+        return info.plat
+
+    def container(self, ref: str | None = None) -> Container:
+        """The started container for an image (one per image per run)."""
+        ref = ref or self.config.image
+        with self._lock:
+            existing = self._containers.get(ref)
+            if existing is not None:
+                return existing
+            self.image(ref)
+            container = self.engine.container(
+                ref,
+                env=container_environment(self.config, self.host_env),
+                ca_bundle=find_ca_bundle(self.host_env),
+                run_id=self.run_id,
+                labels={"io.manywheels.project": str(self.config.project_dir)},
+            )
+            self._containers[ref] = container
+            container.start()
+            return container
+
+    def pythons(self, ref: str | None = None) -> list[PythonTag]:
+        """The CPython tags under ``/opt/python`` in the image."""
+        ref = ref or self.config.image
+        with self._lock:
+            if ref not in self._pythons:
+                listing = self.container(ref).output(["ls", "-1", "/opt/python"], check=False)
+                self._pythons[ref] = parse_image_pythons(listing)
+            return self._pythons[ref]
+
+    def targets(self, requires_python: str | None) -> list[Target]:
+        """The targets the configuration selects in its image.
+
+        Raises:
+            ConfigError: a requested tag is absent from the image (listing what it has).
+        """
+        image = self.config.image
+        return select_targets(
+            self.config,
+            image=image,
+            plat=self.plat(image),
+            available=self.pythons(image),
+            requires_python=requires_python,
+        )
+
+    def ensure_before_all(self, ref: str | None = None) -> None:
+        """Run ``before-all`` once in the image's container (no-op when unset).
+
+        Raises:
+            CommandError: before-all failed (exit code and last lines of output).
+        """
+        ref = ref or self.config.image
+        script = self.config.before_all.strip()
+        with self._lock:
+            if not script or ref in self._before_all_done:
+                return
+            container = self.container(ref)
+            text = render("before_all.sh.j2", before_all=script)
+            log = self.log_dir("before-all") / "before-all.log"
+            self.save_script(self.log_dir("before-all") / "before-all.sh", text)
+            self.ui.info("running before-all")
+            with self.ui.target_output("before-all", log) as sink:
+                try:
+                    container.run(text, sink=sink)
+                except CommandError as error:
+                    self.ui.error(
+                        f"before-all failed with exit code {error.returncode}; log: {log}"
+                    )
+                    for line in error.tail[-10:]:
+                        self.ui.error(f"  {line}")
+                    error.args = (f"before-all failed with exit code {error.returncode}",)
+                    raise
+            self._before_all_done.add(ref)
+
+    # ------------------------------------------------------------------ files
+
+    def log_dir(self, identifier: str) -> Path:
+        """``<output-dir>/logs/<identifier>/``."""
+        path = self.config.output_dir / "logs" / identifier
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def save_script(self, path: Path, text: str) -> None:
+        """Keep the script that ran beside its log."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")

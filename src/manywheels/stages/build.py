@@ -1,0 +1,224 @@
+"""The build stage: the sdist on the host, then one wheel per identifier in the container.
+
+Wheels are built *from the sdist*, never from the working tree: this proves the sdist
+is complete, and stale build products of the host (``.so`` files, ``build/``) cannot
+leak in. Each raw wheel lands in ``dist-dir`` as soon as its identifier finishes
+(written under a temporary name and renamed).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+
+from packaging.metadata import parse_email
+
+from manywheels.errors import CommandError, ProjectError
+from manywheels.fsutil import sha256_file
+from manywheels.plan import Target
+from manywheels.render import render
+from manywheels.run import CONTAINER_ROOT, Run
+from manywheels.stages._common import Job, StageResult, is_pure, run_jobs
+
+__all__ = ["SdistInfo", "build", "build_sdist", "read_sdist"]
+
+
+@dataclass(frozen=True)
+class SdistInfo:
+    """A built sdist and the metadata the plan needs (from its ``PKG-INFO``)."""
+
+    path: Path
+    name: str
+    version: str
+    requires_python: str | None
+
+
+def read_sdist(path: Path) -> SdistInfo:
+    """Read name, version and Requires-Python from an sdist's ``PKG-INFO``.
+
+    Raises:
+        ProjectError: the file is not a readable sdist with PKG-INFO.
+    """
+    try:
+        with tarfile.open(path) as archive:
+            member = next(
+                (m for m in archive.getmembers() if m.name.count("/") == 1
+                 and m.name.endswith("/PKG-INFO")),
+                None,
+            )
+            stream = archive.extractfile(member) if member else None
+            text = stream.read().decode("utf-8", "replace") if stream else ""
+    except (OSError, tarfile.TarError) as error:
+        msg = f"{path} is not a readable sdist: {error}"
+        raise ProjectError(msg) from None
+    if not text:
+        msg = f"{path} has no PKG-INFO: not an sdist"
+        raise ProjectError(msg)
+    raw, _ = parse_email(text)
+    return SdistInfo(
+        path=path,
+        name=str(raw.get("name", "")),
+        version=str(raw.get("version", "")),
+        requires_python=raw.get("requires_python"),
+    )
+
+
+def build_sdist(run: Run) -> SdistInfo:
+    """Build the project's sdist on the host with pypa/build into ``dist-dir``.
+
+    Uses ``--installer uv`` when uv is available (faster build environments). The
+    sdist is written to a temporary directory and moved into ``dist-dir`` atomically.
+
+    Raises:
+        ProjectError: the sdist build failed (the log path is named).
+    """
+    config = run.config
+    log = run.log_dir("sdist") / "sdist.log"
+    command = [sys.executable, "-m", "build", "--sdist"]
+    if shutil.which("uv") or _has_uv_module():
+        command += ["--installer", "uv"]
+    config.dist_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=config.dist_dir, prefix=".sdist-") as tmp:
+        command += ["--outdir", tmp, str(config.project_dir)]
+        run.ui.info(f"building the sdist of {config.project_dir}")
+        started = time.monotonic()
+        with run.ui.target_output("sdist", log) as sink:
+            sink.note(" ".join(command))
+            process = subprocess.Popen(
+                command,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                cwd=config.project_dir,
+            )
+            assert process.stdout is not None
+            for line in process.stdout:
+                sink(line.rstrip("\n"), "stdout")
+            code = process.wait()
+        if code != 0:
+            msg = f"building the sdist failed with exit code {code}; log: {log}"
+            raise ProjectError(msg)
+        built = sorted(Path(tmp).glob("*.tar.gz"))
+        if len(built) != 1:
+            msg = f"the sdist build produced {len(built)} .tar.gz files; log: {log}"
+            raise ProjectError(msg)
+        target = config.dist_dir / built[0].name
+        built[0].replace(target)
+    info = read_sdist(target)
+    run.ui.info(f"sdist {target.name} built in {time.monotonic() - started:.1f} s")
+    run.report.set_project(
+        name=info.name, version=info.version, sdist=target.name, sdist_sha256=sha256_file(target)
+    )
+    return info
+
+
+def _has_uv_module() -> bool:
+    return importlib.util.find_spec("uv") is not None
+
+
+def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
+    config = run.config
+    container = run.container(target.image)
+    base = f"{CONTAINER_ROOT}/{target.identifier}"
+    out_dir = f"{base}/dist"
+    script = render(
+        "build.sh.j2",
+        identifier=target.identifier,
+        image=target.image,
+        interpreter=target.interpreter,
+        sdist=sdist_in_container,
+        src_dir=f"{base}/src",
+        out_dir=out_dir,
+        before_build=config.before_build.strip(),
+        frontend=config.frontend,
+    )
+    log_dir = run.log_dir(target.identifier)
+    log = log_dir / "build.log"
+    log.unlink(missing_ok=True)
+    run.save_script(log_dir / "build.sh", script)
+    started = time.monotonic()
+    with run.ui.target_output(target.identifier, log) as sink:
+        sink.note(f"build {target.identifier} with {target.interpreter} ({config.frontend})")
+        try:
+            container.run(script, sink=sink)
+        except CommandError:
+            run.report.record(
+                target.identifier, "build", status="failed",
+                duration_s=round(time.monotonic() - started, 3), log=_rel(run, log),
+            )
+            raise
+    names = container.output(["ls", "-1", out_dir]).split()
+    wheels = [name for name in names if name.endswith(".whl")]
+    if len(wheels) != 1:
+        msg = f"{target.identifier}: expected one wheel in {out_dir}, found {wheels or 'none'}"
+        raise CommandError(msg, 1, [msg])
+    wheel = wheels[0]
+    dest = config.dist_dir / wheel
+    container.copy_out(f"{out_dir}/{wheel}", dest)
+    pure = is_pure(wheel)
+    duration = time.monotonic() - started
+    run.report.record(
+        target.identifier, "build", status="passed", duration_s=round(duration, 3),
+        wheel=wheel, sha256=sha256_file(dest), pure=pure, log=_rel(run, log),
+    )
+    if pure:
+        run.ui.warn(
+            f"{target.identifier}: {wheel} is a pure-Python wheel (platform 'any'): "
+            "no compiled extension was built"
+        )
+        return f"{wheel} (pure Python: no compiled extension)"
+    return wheel
+
+
+def _rel(run: Run, path: Path) -> str:
+    try:
+        return str(path.relative_to(run.config.output_dir))
+    except ValueError:
+        return str(path)
+
+
+def build(run: Run) -> StageResult:
+    """Build the sdist on the host, then every target's wheel from it in the container.
+
+    ``before-all`` runs once per container, ``before-build`` once per target. The
+    frontend is ``build`` (``python -m build``, with ``--installer uv`` when the image
+    has uv), ``pip`` (``pip wheel``) or ``uv`` (``uv build``).
+
+    Raises:
+        ProjectError: the sdist could not be built.
+        EngineUnavailableError, ImageNotFoundError: no engine, or no image.
+        ConfigError: a requested tag is not in the image.
+        CommandError: before-all failed.
+        StageFailedError: one or more identifiers failed (the others' wheels are kept).
+    """
+    run.ui.heading("manywheels: build")
+    sdist = build_sdist(run)
+    targets = run.targets(sdist.requires_python)
+    run.ui.info(
+        f"{len(targets)} identifier(s) in {run.config.image}: "
+        + ", ".join(t.identifier for t in targets)
+    )
+    image = run.image(run.config.image)
+    container = run.container(run.config.image)
+    sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
+    container.copy_into(sdist.path, sdist_in_container)
+    run.ensure_before_all(run.config.image)
+    for target in targets:
+        run.report.set_target(
+            target.identifier, python=target.python.tag, image=target.image,
+            image_digest=image.digest, plat=target.plat,
+        )
+    jobs = [
+        Job(t.identifier, partial(_build_one, run, t, sdist_in_container),
+            run.log_dir(t.identifier) / "build.log")
+        for t in targets
+    ]
+    return run_jobs(run, "build", jobs)

@@ -1,0 +1,119 @@
+"""The repair stage: ``auditwheel repair`` every raw platform wheel of ``dist-dir``.
+
+Each wheel is repaired in the image it was built in (from the run report; else the
+configured image) into ``output-dir``. External shared libraries are vendored into
+``<name>.libs/`` and the wheel gets the policy's platform tag (PEP 600). auditwheel
+may put several platform tags in one file name, so outputs are found by globbing,
+not by predicting names. Pure-Python wheels are copied unchanged.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from pathlib import Path
+
+from packaging.utils import parse_wheel_filename
+
+from manywheels.errors import CommandError, NothingToDoError
+from manywheels.fsutil import atomic_copy, sha256_file
+from manywheels.render import render
+from manywheels.run import CONTAINER_ROOT, Run
+from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, wheel_identifier
+
+__all__ = ["raw_wheels", "repair"]
+
+
+def raw_wheels(dist_dir: Path) -> list[Path]:
+    """The wheels in ``dist-dir`` that need repair (``linux_*`` platform) or are pure."""
+    result = []
+    for path in sorted(dist_dir.glob("*.whl")):
+        try:
+            _, _, _, tags = parse_wheel_filename(path.name)
+        except ValueError:
+            continue
+        if all(t.platform == "any" or t.platform.startswith("linux_") for t in tags):
+            result.append(path)
+    return result
+
+
+def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -> str:
+    config = run.config
+    started = time.monotonic()
+    if is_pure(wheel.name):
+        atomic_copy(wheel, config.output_dir / wheel.name)
+        run.report.record(
+            identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
+            wheel=wheel.name, sha256=sha256_file(config.output_dir / wheel.name), pure=True,
+        )
+        return f"{wheel.name} (pure Python: copied, nothing to repair)"
+    container = run.container(image)
+    base = f"{CONTAINER_ROOT}/{identifier}"
+    wheel_in = f"{base}/raw/{wheel.name}"
+    out_dir = f"{base}/repaired"
+    container.copy_into(wheel, wheel_in)
+    script = render(
+        "repair.sh.j2", identifier=identifier, wheel=wheel_in, out_dir=out_dir, plat=plat
+    )
+    log_dir = run.log_dir(identifier)
+    log = log_dir / "repair.log"
+    log.unlink(missing_ok=True)
+    run.save_script(log_dir / "repair.sh", script)
+    with run.ui.target_output(identifier, log) as sink:
+        sink.note(f"auditwheel repair --plat {plat} {wheel.name}")
+        try:
+            container.run(script, sink=sink)
+        except CommandError:
+            run.report.record(
+                identifier, "repair", status="failed",
+                duration_s=round(time.monotonic() - started, 3),
+                log=f"logs/{identifier}/repair.log",
+            )
+            raise
+    names = [n for n in container.output(["ls", "-1", out_dir]).split() if n.endswith(".whl")]
+    if not names:
+        msg = f"{identifier}: auditwheel wrote no wheel to {out_dir}"
+        raise CommandError(msg, 1, [msg])
+    for name in names:
+        container.copy_out(f"{out_dir}/{name}", config.output_dir / name)
+    repaired = names[0]
+    run.report.record(
+        identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
+        wheel=repaired, sha256=sha256_file(config.output_dir / repaired),
+        log=f"logs/{identifier}/repair.log", source=wheel.name,
+    )
+    return repaired
+
+
+def repair(run: Run) -> StageResult:
+    """Repair every raw wheel of ``dist-dir`` into ``output-dir`` with auditwheel.
+
+    Raises:
+        NothingToDoError: ``dist-dir`` holds no raw wheels.
+        EngineUnavailableError, ImageNotFoundError: no engine, or no image.
+        StageFailedError: auditwheel failed for one or more identifiers.
+    """
+    config = run.config
+    run.ui.heading("manywheels: repair")
+    wheels = raw_wheels(config.dist_dir)
+    if not wheels:
+        msg = (
+            f"no raw wheels to repair in dist-dir {config.dist_dir}: run the build stage "
+            "first (nox -s wheels-build)"
+        )
+        raise NothingToDoError(msg)
+    config.output_dir.mkdir(parents=True, exist_ok=True)
+    jobs = []
+    for wheel in wheels:
+        identifier = run.report.find_wheel("build", wheel.name)
+        target = run.report.targets.get(identifier or "", {})
+        image = str(target.get("image") or config.image)
+        plat = config.plat or str(target.get("plat") or "") or run.plat(image)
+        if identifier is None:
+            identifier, _ = wheel_identifier(wheel.name, plat)
+            run.report.set_target(identifier, image=image, plat=plat)
+        jobs.append(
+            Job(identifier, partial(_repair_one, run, wheel, identifier, image, plat),
+                run.log_dir(identifier) / "repair.log")
+        )
+    return run_jobs(run, "repair", jobs)

@@ -1,0 +1,83 @@
+"""Shared fixtures.
+
+Integration tests (everything under tests/integration) start real containers. They
+need a Docker-compatible engine and the test image:
+
+- no engine -> the run stops at once with a message saying how to start one
+  (opt out explicitly with ``--no-containers``, which deselects them);
+- the image is ``MANYWHEELS_TEST_IMAGE`` when set (e.g. a real
+  quay.io/pypa/manylinux_2_28_x86_64 on a machine that can pull), else the local
+  manylinux-layout image built by tests/image/build_image.py (built when missing).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from manywheels.engine import Engine
+from manywheels.errors import EngineUnavailableError
+
+TESTS = Path(__file__).resolve().parent
+PACKAGES = TESTS / "packages"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-containers",
+        action="store_true",
+        default=False,
+        help="explicitly deselect the integration tests (they need a container engine)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    integration = [item for item in items if "integration" in item.path.parts]
+    for item in integration:
+        item.add_marker(pytest.mark.integration)
+    if config.getoption("--no-containers"):
+        keep = [item for item in items if item not in integration]
+        config.hook.pytest_deselected(items=integration)
+        items[:] = keep
+        return
+    if integration:
+        try:
+            Engine.connect().close()
+        except EngineUnavailableError as error:
+            pytest.exit(
+                f"integration tests need a container engine: {error}. "
+                "On Debian: `apt-get install -y docker.io && dockerd &` (or `bash .ci/ensure-docker.sh`). "
+                "To run only the unit tests, pass --no-containers explicitly.",
+                returncode=3,
+            )
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    eng = Engine.connect()
+    yield eng
+    eng.close()
+
+
+def _load_build_image() -> object:
+    spec = importlib.util.spec_from_file_location("build_image", TESTS / "image" / "build_image.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def test_image(engine: Engine) -> str:
+    """The manylinux-layout image the integration tests build in."""
+    named = os.environ.get("MANYWHEELS_TEST_IMAGE")
+    if named:
+        engine.image(named)
+        return named
+    module = _load_build_image()
+    tag: str = module.ensure_test_image()  # type: ignore[attr-defined]
+    return tag
