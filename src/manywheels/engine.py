@@ -17,6 +17,7 @@ run can be found (:meth:`Engine.leftovers`).
 from __future__ import annotations
 
 import io
+import logging
 import os
 import posixpath
 import ssl
@@ -71,6 +72,10 @@ INDEX_VARIABLES = (
 """Host variables passed into every container when set (package index access)."""
 
 _CA_VARIABLES = ("SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE")
+
+# docker-py's HTTP traffic is not the user's business (nox sets the root logger to DEBUG).
+for _name in ("urllib3", "docker"):
+    logging.getLogger(_name).setLevel(logging.WARNING)
 _CONNECT_TIMEOUT = 15  # seconds, for the first ping
 
 _START_HINT = (
