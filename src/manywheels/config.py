@@ -383,6 +383,7 @@ def load_config(
     env: Mapping[str, str] | None = None,
     overrides: Mapping[str, Any] | None = None,
     argv: Sequence[str] = (),
+    overrides_source: str = "code",
 ) -> Config:
     """Resolve the configuration of one run.
 
@@ -392,6 +393,8 @@ def load_config(
         env: environment to read ``MANYWHEELS_*`` from; default ``os.environ``.
         overrides: keyword overrides from code (snake_case or kebab-case keys).
         argv: command-line arguments (nox posargs).
+        overrides_source: how ``overrides`` are named in error messages and
+            ``Config.sources`` (the invoke front end passes ``invoke config``).
 
     Returns:
         The resolved :class:`Config`, paths absolute.
@@ -409,7 +412,9 @@ def load_config(
     # project-dir decides where pyproject.toml is read from, so resolve it first.
     base = Path(project_dir) if project_dir is not None else Path.cwd()
     chosen: Path = base
-    for source, layer in (("code", code), ("environment", environ), ("command line", args)):
+    for source, layer in (
+        (overrides_source, code), ("environment", environ), ("command line", args)
+    ):
         if "project-dir" in layer:
             chosen = _parse(_BY_KEY["project-dir"], source, layer["project-dir"])
     root = (base / chosen).resolve() if not chosen.is_absolute() else chosen.resolve()
@@ -428,7 +433,7 @@ def load_config(
     sources: dict[str, str] = {o.key: "default" for o in OPTIONS}
     layers = (
         ("pyproject.toml", _pyproject_layer(pyproject)),
-        ("code", code),
+        (overrides_source, code),
         ("environment", environ),
         ("command line", args),
     )
