@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -67,6 +68,7 @@ def _load_build_image() -> object:
     spec = importlib.util.spec_from_file_location("build_image", TESTS / "image" / "build_image.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 
@@ -81,3 +83,35 @@ def test_image(engine: Engine) -> str:
     module = _load_build_image()
     tag: str = module.ensure_test_image()  # type: ignore[attr-defined]
     return tag
+
+
+SDISTS = {"markupsafe": "markupsafe==3.0.4", "simplejson": "simplejson==4.3.0"}
+
+
+@pytest.fixture(scope="session")
+def pypi_sdists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Real, pinned sdists from PyPI: name -> path of the .tar.gz."""
+    import subprocess
+
+    dest = tmp_path_factory.mktemp("sdists")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
+         "--dest", str(dest), *SDISTS.values()],
+        check=True, stdout=subprocess.DEVNULL,
+    )
+    found = {}
+    for name in SDISTS:
+        matches = sorted(dest.glob(f"{name}-*.tar.gz"))
+        assert len(matches) == 1, matches
+        found[name] = matches[0]
+    return found
+
+
+def extract_sdist(sdist: Path, dest: Path) -> Path:
+    """Extract an sdist into ``dest`` and return the project directory."""
+    import tarfile
+
+    with tarfile.open(sdist) as archive:
+        archive.extractall(dest, filter="data")
+    (project,) = [p for p in dest.iterdir() if p.is_dir()]
+    return project

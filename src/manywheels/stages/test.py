@@ -139,3 +139,6 @@ def test(run: Run) -> StageResult:
         for wheel, identifier, image, interpreter in plan
     ]
     return run_jobs(run, "test", jobs)
+
+
+test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported

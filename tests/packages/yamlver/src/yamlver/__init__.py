@@ -1,0 +1,3 @@
+from yamlver._yamlver import version
+
+__all__ = ["version"]
