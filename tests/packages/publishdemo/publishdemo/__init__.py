@@ -1,0 +1,5 @@
+"""publishdemo: a tiny C extension for manywheels' publish tests."""
+
+from publishdemo._ext import answer
+
+__all__ = ["answer"]

@@ -1,0 +1,19 @@
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+static PyObject *answer(PyObject *self, PyObject *args) {
+    (void)self;
+    (void)args;
+    return PyLong_FromLong(42);
+}
+
+static PyMethodDef methods[] = {
+    {"answer", answer, METH_NOARGS, "Return 42."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {
+    PyModuleDef_HEAD_INIT, "_ext", "publishdemo's compiled module.", -1, methods,
+};
+
+PyMODINIT_FUNC PyInit__ext(void) { return PyModule_Create(&module); }
