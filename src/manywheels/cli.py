@@ -1,0 +1,271 @@
+"""The ``manywheels`` command line: ``plan``, ``matrix``, ``init``, ``export-script``.
+
+Every command takes the configuration flags of :func:`manywheels.config.argument_parser`
+(``--python``, ``--image``, ``--project-dir``, ...), which override
+``[tool.manywheels]`` and ``MANYWHEELS_*`` as in the nox sessions. The project is the
+current directory unless ``--project-dir`` (or ``MANYWHEELS_PROJECT_DIR``) says
+otherwise.
+
+Errors print one line, ``manywheels: error: ...``, on stderr and exit with the error's
+code (:class:`~manywheels.errors.ExitCode`); Ctrl-C exits 130, SIGTERM 143. Containers
+started on the way (``plan``/``matrix`` list the image's interpreters) are removed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+from manywheels import __version__
+from manywheels.config import OPTIONS, Config, argument_parser, load_config
+from manywheels.errors import ConfigError, ExitCode, ManywheelsError
+from manywheels.ui import UI
+
+__all__ = ["build_parser", "main"]
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with usage errors raised as :class:`ConfigError` (one line, exit 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        msg = f"command line: {message} (see `{self.prog} --help`)"
+        raise ConfigError(msg)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that ``with Run(...)`` cleans up."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
+    raise _Terminated
+
+
+_CONFIG_KEYS = {option.key for option in OPTIONS}
+
+
+def _config_argv(namespace: argparse.Namespace) -> list[str]:
+    """The configuration flags given, back as argv for :func:`load_config`."""
+    argv: list[str] = []
+    values = vars(namespace)
+    for option in OPTIONS:
+        if option.key not in values:
+            continue
+        value = values[option.key]
+        if option.kind == "bool":
+            argv.append(option.flag if value else "--no-" + option.flag[2:])
+        elif isinstance(value, list):
+            argv += [option.flag, *value]
+        else:
+            argv.append(f"{option.flag}={value}")
+    return argv
+
+
+def _config(args: argparse.Namespace) -> Config:
+    return load_config(Path.cwd(), argv=_config_argv(args))
+
+
+# ------------------------------------------------------------------ commands
+
+
+def _cmd_plan(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.matrix import resolve_targets  # noqa: PLC0415
+
+    config = _config(args)
+    resolved = resolve_targets(config, ui=ui, prefer_static=False)
+    if not resolved.checked:
+        ui.warn(
+            "no container engine: the targets come from the configuration alone, "
+            "not checked against the image"
+        )
+    if args.format == "json":
+        print(json.dumps({
+            "project": str(config.project_dir),
+            "requires_python": config.requires_python,
+            "checked": resolved.checked,
+            "targets": [
+                {"identifier": t.identifier, "python": t.python.tag, "interpreter": t.interpreter,
+                 "image": t.image, "plat": t.plat}
+                for t in resolved.targets
+            ],
+        }, indent=2))
+        return ExitCode.OK
+    print(f"project:  {config.project_dir}")
+    print(f"requires-python: {config.requires_python or '(any)'}")
+    rows = [("identifier", "python", "interpreter", "image", "plat")]
+    rows += [(t.identifier, t.python.tag, t.interpreter, t.image, t.plat)
+             for t in resolved.targets]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        print("  ".join(cells).rstrip())
+    return ExitCode.OK
+
+
+def _cmd_matrix(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.matrix import github_matrix, render_matrix, resolve_targets  # noqa: PLC0415
+
+    config = _config(args)
+    resolved = resolve_targets(config, ui=ui, prefer_static=True)
+    matrix = github_matrix(resolved.targets, group_size=args.group_size, groups=args.groups)
+    print(render_matrix(matrix, args.format))
+    return ExitCode.OK
+
+
+def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.init import apply, plan_init  # noqa: PLC0415
+
+    config = _config(args)
+    actions = plan_init(
+        config, force=args.force, workflow=not args.no_workflow, requirement=args.requirement
+    )
+    verbs = {"create": "created", "update": "updated", "overwrite": "overwrote"}
+    if not config.dry_run:
+        apply(actions)
+    for action in actions:
+        try:
+            shown = str(action.path.relative_to(config.project_dir))
+        except ValueError:
+            shown = str(action.path)
+        if action.action == "skip":
+            ui.warn(f"skipped {shown}: {action.note}")
+        elif action.action == "unchanged":
+            print(f"manywheels: unchanged {shown}: {action.note}")
+        elif config.dry_run:
+            print(f"manywheels: would {action.action} {shown}: {action.note}")
+        else:
+            print(f"manywheels: {verbs[action.action]} {shown}: {action.note}")
+    if not config.dry_run and any(a.writes for a in actions):
+        print("manywheels: next: `nox -l` lists the wheels sessions; `nox -s wheels` builds")
+    return ExitCode.OK
+
+
+def _cmd_export(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.export import render_script  # noqa: PLC0415
+    from manywheels.init import write_file  # noqa: PLC0415
+
+    config = _config(args)
+    script = render_script(config)
+    if args.output in {None, "-"}:
+        sys.stdout.write(script)
+        return ExitCode.OK
+    path = Path(args.output)
+    if path.is_dir():
+        path = path / "build-wheels.sh"
+    if path.exists() and not args.force:
+        if path.read_text(encoding="utf-8", errors="replace") == script:
+            ui.info(f"{path} is up to date")
+            return ExitCode.OK
+        msg = f"{path} exists; use --force to overwrite it"
+        raise ConfigError(msg)
+    write_file(path, script, executable=True)
+    ui.info(f"wrote {path}: docker run --rm -v \"$PWD\":/io {config.image} bash /io/{path.name}")
+    return ExitCode.OK
+
+
+# ------------------------------------------------------------------ parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``manywheels`` argument parser (usage errors raise :class:`ConfigError`)."""
+    parser = _Parser(
+        prog="manywheels",
+        description="Build portable Linux wheels in manylinux containers. The stages run as "
+        "nox sessions (nox -s wheels) or invoke tasks (invoke wheels); this command plans, "
+        "sets projects up and exports.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("--version", action="version", version=f"manywheels {__version__}")
+    # Any: typeshed wants parents of the subparser class; argparse accepts any parser.
+    commands: Any = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    config_flags = argument_parser()
+
+    def command(name: str, help_text: str, handler: Callable[..., int]) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = commands.add_parser(
+            name, help=help_text, description=help_text, parents=[config_flags],
+            allow_abbrev=False,
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    plan = command(
+        "plan", "show the identifiers, images and interpreter paths the configuration selects",
+        _cmd_plan,
+    )
+    plan.add_argument("--format", choices=("text", "json"), default="text",
+                      help="output format (default: text)")
+
+    matrix = command(
+        "matrix", "print a CI job matrix, one entry per identifier or group of identifiers",
+        _cmd_matrix,
+    )
+    matrix.add_argument("--format", choices=("github", "json"), default="github",
+                        help="github: {\"include\": [...]} on one line, for $GITHUB_OUTPUT and "
+                        "strategy.matrix (default); json: the same, indented")
+    matrix.add_argument("--group-size", type=int, metavar="N",
+                        help="identifiers per matrix entry (default 1)")
+    matrix.add_argument("--groups", type=int, metavar="N",
+                        help="split the identifiers into N entries of near-equal size")
+
+    init = command(
+        "init", "add a noxfile.py, tasks.py, a [tool.manywheels] table and a CI workflow "
+        "to this project", _cmd_init,
+    )
+    init.add_argument("--force", action="store_true",
+                      help="overwrite an existing tasks.py or workflow")
+    init.add_argument("--no-workflow", action="store_true",
+                      help="do not write .github/workflows/wheels.yml")
+    init.add_argument("--requirement", metavar="SPEC",
+                      help="how the workflow installs manywheels (default manywheels>=VERSION)")
+
+    export = command(
+        "export-script", "print a standalone build-wheels.sh: docker run -v $PWD:/io IMAGE "
+        "bash /io/build-wheels.sh", _cmd_export,
+    )
+    export.add_argument("-o", "--output", metavar="FILE",
+                        help="write the script to FILE (made executable) instead of stdout")
+    export.add_argument("--force", action="store_true", help="overwrite an existing FILE")
+    return parser
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    handler: Callable[[argparse.Namespace, UI], int] = args.handler
+    return handler(args, UI())
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``manywheels`` command.
+
+    Args:
+        argv: arguments without the program name; default ``sys.argv[1:]``.
+
+    Returns:
+        The exit code: 0, a :class:`~manywheels.errors.ManywheelsError`'s ``exit_code``
+        (one line ``manywheels: error: ...`` printed on stderr), 130 on Ctrl-C, 143 on
+        SIGTERM.
+    """
+    previous: Any = None
+    try:
+        previous = signal.signal(signal.SIGTERM, _on_sigterm)
+    except ValueError:  # not the main thread: leave SIGTERM alone
+        previous = None
+    try:
+        return _run(argv)
+    except ManywheelsError as error:
+        print(f"manywheels: error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("manywheels: interrupted", file=sys.stderr)
+        return ExitCode.SIGINT
+    except _Terminated:
+        print("manywheels: terminated", file=sys.stderr)
+        return ExitCode.SIGTERM
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)

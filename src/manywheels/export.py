@@ -1,0 +1,98 @@
+"""``manywheels export-script``: the configured flow as one standalone shell script.
+
+The script (``templates/build-wheels.sh.j2``) runs inside a manylinux or musllinux
+image with the project mounted at ``/io`` and needs nothing but Docker on the host::
+
+    docker run --rm -v "$PWD":/io quay.io/pypa/manylinux_2_28_x86_64 bash /io/build-wheels.sh
+
+It does what ``nox -s wheels`` does, in one container: the sdist with
+``python -m build --sdist``, then per Python tag a wheel from that sdist,
+``auditwheel repair`` and the test-command in a fresh venv. Repaired wheels land in
+``/io/<output-dir>``, the sdist and raw wheels in ``/io/<dist-dir>``.
+"""
+
+from __future__ import annotations
+
+import shlex
+from pathlib import Path, PurePosixPath
+
+from manywheels.config import Config, read_pyproject
+from manywheels.errors import ConfigError
+from manywheels.render import render
+
+__all__ = ["EXPORT_EXCLUDES", "WORK_DIR", "render_script"]
+
+WORK_DIR = "/tmp/manywheels"
+"""The script's scratch directory inside the container (``$MANYWHEELS_WORK``)."""
+
+EXPORT_EXCLUDES = (".git", ".hg", ".nox", ".tox", ".venv", "__pycache__", ".mypy_cache",
+                   ".pytest_cache", ".ruff_cache", "node_modules", "./venv")
+"""tar ``--exclude`` patterns for the project copy (besides the output directories)."""
+
+
+def _inside(config: Config, key: str, path: Path) -> str:
+    try:
+        relative = path.resolve().relative_to(config.project_dir)
+    except ValueError:
+        msg = (
+            f"export-script: {key} {str(path)!r} is outside the project "
+            f"{str(config.project_dir)!r}; the script can only write below /io"
+        )
+        raise ConfigError(msg) from None
+    text = PurePosixPath(*relative.parts).as_posix()
+    if text in {"", "."}:
+        msg = f"export-script: {key} must be a directory below the project, not the project"
+        raise ConfigError(msg)
+    return text
+
+
+def _project_name(config: Config) -> str:
+    name = read_pyproject(config.project_dir).get("project", {}).get("name")
+    return name if isinstance(name, str) and name else config.project_dir.name
+
+
+def render_script(config: Config) -> str:
+    """Render ``build-wheels.sh`` for a configuration.
+
+    Args:
+        config: resolved configuration. ``python`` fixes the tags; when ``None`` the
+            script picks every CPython of the image that ``requires-python`` allows, at
+            run time. ``plat`` fixes the policy; when ``None`` the image's
+            ``AUDITWHEEL_PLAT`` is used. ``before-all``, ``before-build``,
+            ``environment``, ``frontend``, ``test-command``, ``test-requires`` and
+            ``test-extras`` are honoured as in the stages.
+
+    Returns:
+        The script text (bash).
+
+    Raises:
+        ConfigError: ``output-dir`` or ``dist-dir`` is not below the project directory.
+    """
+    output_dir = _inside(config, "output-dir", config.output_dir)
+    dist_dir = _inside(config, "dist-dir", config.dist_dir)
+    extras = f"[{','.join(config.test_extras)}]" if config.test_extras else ""
+    install_args = " ".join(
+        [f'"$WHEEL{extras}"', *(shlex.quote(r) for r in config.test_requires)]
+    )
+    test_command = None
+    if config.test_command is not None:
+        test_command = config.test_command.format(project='"$PROJECT"', wheel='"$WHEEL"')
+    excludes = [*EXPORT_EXCLUDES, f"./{output_dir}", f"./{dist_dir}"]
+    return render(
+        "build-wheels.sh.j2",
+        project_name=_project_name(config),
+        image=config.image,
+        python=[tag.tag for tag in config.python] if config.python else [],
+        requires_python=config.requires_python or "",
+        plat=config.plat or "",
+        environment=dict(config.environment),
+        environment_pass=list(config.environment_pass),
+        before_all=config.before_all.strip(),
+        before_build=config.before_build.strip(),
+        frontend=config.frontend,
+        test_command=test_command,
+        install_args=install_args,
+        output_dir=output_dir,
+        dist_dir=dist_dir,
+        excludes=excludes,
+    )

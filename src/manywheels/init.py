@@ -1,0 +1,338 @@
+"""``manywheels init``: set up an existing project for manywheels.
+
+Writes, from the templates in ``templates/``:
+
+- ``noxfile.py`` calling :func:`manywheels.nox.register` (``noxfile.py.j2``); an
+  existing noxfile gets the call added after its imports (``noxfile-addition.py.j2``)
+  and keeps everything else;
+- ``tasks.py`` adding :data:`manywheels.invoke.ns` (``tasks.py.j2``);
+- a commented ``[tool.manywheels]`` table appended to ``pyproject.toml``
+  (``pyproject-table.toml.j2``);
+- the CI workflow ``.github/workflows/wheels.yml`` (``workflow.yml.j2``): a matrix
+  job, one wheels job per matrix entry, an sdist job and one publish job.
+
+Existing files are never overwritten without ``force``; files that already hold the
+manywheels setup are left unchanged. Every new text is computed and checked (Python
+compiles, TOML parses, the table is valid configuration) before anything is written,
+and each file is written atomically.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import stat
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from manywheels import __version__
+from manywheels.config import OPTIONS, Config, _pyproject_layer, read_pyproject
+from manywheels.errors import ConfigError
+from manywheels.fsutil import atomic_write_text
+from manywheels.render import render
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+__all__ = ["WORKFLOW_PATH", "FileAction", "add_register_call", "apply", "plan_init",
+           "render_workflow", "write_file"]
+
+WORKFLOW_PATH = Path(".github/workflows/wheels.yml")
+"""Where ``init`` writes the CI workflow, relative to the project."""
+
+_EXAMPLES: dict[str, Any] = {
+    "python": ["cp311", "cp312", "cp313"],
+    "image": "quay.io/pypa/manylinux_2_28_x86_64",
+    "plat": "manylinux_2_28_x86_64",
+    "before-all": "yum install -y libffi-devel",
+    "before-build": "",
+    "environment": {"CFLAGS": "-O2"},
+    "environment-pass": ["CI"],
+    "frontend": "build",
+    "test-command": "python -c 'import your_package'",
+    "test-requires": ["pytest"],
+    "test-extras": [],
+    "dist-dir": "dist",
+    "output-dir": "wheelhouse",
+    "jobs": 2,
+    "fail-fast": False,
+    "publish.repository": "testpypi",
+    "publish.repository-url": "https://test.pypi.org/legacy/",
+    "publish.allow-untested": False,
+}
+
+
+@dataclass(frozen=True)
+class FileAction:
+    """What ``init`` does to one file.
+
+    Attributes:
+        path: absolute path.
+        action: ``create``, ``update`` (an existing file gets an addition),
+            ``overwrite`` (with ``force``), ``unchanged`` (already set up) or ``skip``
+            (exists; needs ``force``).
+        text: the new content (``None`` for ``unchanged`` and ``skip``).
+        note: one line for the user.
+    """
+
+    path: Path
+    action: str
+    text: str | None
+    note: str
+
+    @property
+    def writes(self) -> bool:
+        """True when the action writes the file."""
+        return self.text is not None
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, dict):
+        inner = ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items())
+        return "{ " + inner + " }" if inner else "{}"
+    return json.dumps(value)
+
+
+def _option_rows(publish: bool) -> list[dict[str, str]]:
+    rows = []
+    for option in OPTIONS:
+        if option.stage_only or option.key == "project-dir":
+            continue
+        if option.key.startswith("publish.") != publish:
+            continue
+        example = _EXAMPLES.get(option.key, option.default)
+        key = option.key.split(".", 1)[1] if publish else option.key
+        rows.append({"key": key, "help": option.help, "example": _toml_value(example)})
+    return rows
+
+
+def _project_name(project_dir: Path, pyproject: dict[str, Any]) -> str:
+    name = pyproject.get("project", {}).get("name")
+    return name if isinstance(name, str) and name else project_dir.name
+
+
+def _leading_insert_line(tree: ast.Module) -> int:
+    """The line after which to insert: the last top-level import before any other code
+    that is not a docstring (0: at the top)."""
+    line = 0
+    for index, node in enumerate(tree.body):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            line = node.end_lineno or node.lineno
+            continue
+        is_docstring = (
+            index == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        if is_docstring:
+            line = node.end_lineno or node.lineno
+            continue
+        if isinstance(node, ast.Try | ast.If) and all(
+            isinstance(n, ast.Import | ast.ImportFrom | ast.Pass)
+            for n in ast.walk(node) if isinstance(n, ast.stmt) and n is not node
+        ):
+            # try: import x / except ImportError: ... blocks belong to the imports.
+            line = node.end_lineno or node.lineno
+            continue
+        break
+    return line
+
+
+_REGISTERED = re.compile(r"manywheels\.nox\.register\s*\(|from\s+manywheels\.nox\s+import\b")
+
+
+def add_register_call(text: str, path: Path) -> str | None:
+    """Add ``import manywheels.nox`` and ``manywheels.nox.register()`` to a noxfile.
+
+    Args:
+        text: the noxfile's content.
+        path: its path (for messages).
+
+    Returns:
+        The new content, or ``None`` when the noxfile already uses manywheels.nox.
+
+    Raises:
+        ConfigError: the noxfile is not valid Python (it is left alone).
+    """
+    if _REGISTERED.search(text):
+        return None
+    try:
+        tree = ast.parse(text, filename=str(path))
+    except SyntaxError as error:
+        msg = (
+            f"{path}: not valid Python (line {error.lineno}: {error.msg}); fix it or use "
+            "--force to replace it"
+        )
+        raise ConfigError(msg) from None
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    at = _leading_insert_line(tree)
+    addition = render("noxfile-addition.py.j2")
+    new = "".join(lines[:at]) + addition + "".join(lines[at:])
+    ast.parse(new, filename=str(path))
+    return new
+
+
+def _pyproject_action(project_dir: Path) -> FileAction:
+    path = project_dir / "pyproject.toml"
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    data = read_pyproject(project_dir)
+    if "manywheels" in data.get("tool", {}):
+        return FileAction(path, "unchanged", None, "already has [tool.manywheels]")
+    table = render(
+        "pyproject-table.toml.j2",
+        options=_option_rows(publish=False),
+        publish_options=_option_rows(publish=True),
+    )
+    joiner = "" if not old or old.endswith("\n") else "\n"
+    new = old + joiner + (table if old else table.lstrip("\n"))
+    try:
+        parsed = tomllib.loads(new)
+    except tomllib.TOMLDecodeError as error:
+        msg = (
+            f"{path}: appending [tool.manywheels] would not be valid TOML ({error}); "
+            "add the table by hand"
+        )
+        raise ConfigError(msg) from None
+    _pyproject_layer(parsed)
+    if old:
+        return FileAction(path, "update", new, "appended a commented [tool.manywheels] table")
+    return FileAction(path, "create", new, "with a commented [tool.manywheels] table")
+
+
+def _noxfile_action(project_dir: Path, name: str, force: bool) -> FileAction:
+    path = project_dir / "noxfile.py"
+    fresh = render("noxfile.py.j2", project_name=name)
+    if not path.exists():
+        return FileAction(path, "create", fresh, "registers the wheels sessions")
+    try:
+        new = add_register_call(path.read_text(encoding="utf-8"), path)
+    except ConfigError:
+        if force:
+            return FileAction(path, "overwrite", fresh, "replaced (it was not valid Python)")
+        raise
+    if new is None:
+        return FileAction(path, "unchanged", None, "already uses manywheels.nox")
+    return FileAction(path, "update", new, "added manywheels.nox.register() after its imports")
+
+
+def _exclusive_action(path: Path, text: str, marker: str, force: bool, note: str) -> FileAction:
+    if not path.exists():
+        return FileAction(path, "create", text, note)
+    if force:
+        return FileAction(path, "overwrite", text, note)
+    if marker in path.read_text(encoding="utf-8", errors="replace"):
+        return FileAction(path, "unchanged", None, "already set up")
+    return FileAction(path, "skip", None, "exists; use --force to overwrite it")
+
+
+def render_workflow(
+    config: Config,
+    *,
+    requirement: str | None = None,
+    host_python: str = "3.12",
+    matrix_args: Sequence[str] = (),
+) -> str:
+    """Render the CI workflow (GitHub Actions) for a configuration.
+
+    Args:
+        config: resolved configuration (its output-dir and dist-dir, relative to the
+            project, name the uploaded paths).
+        requirement: how the jobs install manywheels; default ``manywheels>=<this version>``.
+        host_python: the runner's Python version (``actions/setup-python``).
+        matrix_args: extra arguments of ``manywheels matrix`` (``--group-size 2``).
+
+    Raises:
+        ConfigError: output-dir or dist-dir is outside the project.
+    """
+    def relative(key: str, path: Path) -> str:
+        try:
+            return path.relative_to(config.project_dir).as_posix()
+        except ValueError:
+            msg = f"init: {key} {str(path)!r} is outside the project; the workflow needs it inside"
+            raise ConfigError(msg) from None
+
+    pyproject = read_pyproject(config.project_dir)
+    return render(
+        "workflow.yml.j2",
+        project_name=_project_name(config.project_dir, pyproject),
+        requirement=requirement or f"manywheels>={__version__}",
+        host_python=host_python,
+        matrix_args="".join(f" {arg}" for arg in matrix_args),
+        output_dir=relative("output-dir", config.output_dir),
+        dist_dir=relative("dist-dir", config.dist_dir),
+    )
+
+
+def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
+              requirement: str | None = None) -> list[FileAction]:
+    """Decide what ``init`` writes, computing and checking every new text first.
+
+    Args:
+        config: resolved configuration of the project (its ``project_dir``).
+        force: overwrite existing ``tasks.py`` and workflow files (and an invalid
+            ``noxfile.py``). An existing ``[tool.manywheels]`` table is never replaced.
+        workflow: also write the CI workflow.
+        requirement: how the workflow installs manywheels (default ``manywheels>=X``).
+
+    Returns:
+        One :class:`FileAction` per file, in writing order.
+
+    Raises:
+        ConfigError: the noxfile is not valid Python (without ``force``), or the
+            pyproject.toml cannot take the table.
+    """
+    root = config.project_dir
+    pyproject = read_pyproject(root)
+    name = _project_name(root, pyproject)
+    actions = [
+        _noxfile_action(root, name, force),
+        _exclusive_action(
+            root / "tasks.py", render("tasks.py.j2", project_name=name), "manywheels.invoke",
+            force, "adds the wheels collection (invoke wheels)",
+        ),
+        _pyproject_action(root),
+    ]
+    if (root / "tasks").is_dir() and actions[1].writes:
+        actions[1] = FileAction(
+            root / "tasks.py", "skip", None,
+            "a tasks/ package exists (invoke loads it, not tasks.py); add "
+            "`ns.add_collection(manywheels.invoke.ns)` to it",
+        )
+    if workflow:
+        actions.append(_exclusive_action(
+            root / WORKFLOW_PATH, render_workflow(config, requirement=requirement),
+            "manywheels matrix", force, "matrix -> one wheels job per entry -> publish",
+        ))
+    return actions
+
+
+def write_file(path: Path, text: str, *, executable: bool = False) -> None:
+    """Write ``text`` to ``path`` atomically, keeping an existing file's mode (a new file
+    gets 0644, or 0755 when ``executable``, less the umask)."""
+    if path.exists():
+        mode = stat.S_IMODE(path.stat().st_mode)
+    else:
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = (0o755 if executable else 0o644) & ~umask
+    atomic_write_text(path, text)
+    path.chmod(mode)
+
+
+def apply(actions: Sequence[FileAction]) -> None:
+    """Write every action that has a text, atomically, file by file."""
+    for action in actions:
+        if action.text is not None:
+            write_file(action.path, action.text)
