@@ -57,7 +57,15 @@ _HASH_PREFERENCE = ("sha256", "sha512", "sha384", "sha224", "blake2b", "sha1", "
 
 
 class IndexQueryError(PublishError):
-    """The simple API could not be read (network, HTTP status, unparsable page)."""
+    """The simple API could not be read (network, HTTP status, unparsable page).
+
+    Attributes:
+        status: the HTTP status when the index answered with an error, else ``None``.
+    """
+
+    def __init__(self, message: str, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -196,10 +204,10 @@ def project_files(
                 f"{response.reason}: it needs (other) credentials; set TWINE_USERNAME and "
                 "TWINE_PASSWORD, or username and password in the ~/.pypirc section"
             )
-            raise IndexQueryError(msg)
+            raise IndexQueryError(msg, response.status_code)
         if response.is_redirect or response.status_code >= 400:
             msg = f"the simple API at {shown} answered {response.status_code} {response.reason}"
-            raise IndexQueryError(msg)
+            raise IndexQueryError(msg, response.status_code)
         page = ProjectPage.from_response(response, project)
     except requests.RequestException as error:
         msg = f"cannot read the simple API at {shown}: {type(error).__name__}"

@@ -137,9 +137,11 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 
 @pytest.fixture
-def index(tmp_path: Path) -> Iterator[Index]:
+def index(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Index]:
     """A fresh pypiserver on 127.0.0.1:<free port>; uploads need USER and a planted
-    password (htpasswd ``{SHA}`` entry); reading is anonymous. Always terminated."""
+    password (htpasswd ``{SHA}`` entry); reading is anonymous unless the test is
+    parametrized indirectly with other ``--authenticate`` actions. Always terminated."""
+    authenticate = str(getattr(request, "param", "update"))
     pytest.importorskip("pypiserver")
     pytest.importorskip("passlib")
     password = f"planted-{secrets.token_hex(12)}"
@@ -154,7 +156,7 @@ def index(tmp_path: Path) -> Iterator[Index]:
     with log.open("wb") as log_stream:
         process = subprocess.Popen(
             [sys.executable, "-m", "pypiserver", "run", "--port", str(port),
-             "--host", "127.0.0.1", "--passwords", str(htpasswd), "--authenticate", "update",
+             "--host", "127.0.0.1", "--passwords", str(htpasswd), "--authenticate", authenticate,
              "--disable-fallback", "--hash-algo", "sha256", str(packages)],
             stdout=log_stream, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         )
@@ -347,6 +349,23 @@ def test_publish_through_a_pypirc_section(tmp_path: Path, dists: Dists, index: I
     assert len(result.uploaded) == 2
     assert index.files() == sorted([dists.wheel.name, dists.sdist.name])
     assert index.password not in stream.getvalue()
+
+
+@pytest.mark.parametrize("index", ["list,download,update"], indirect=True)
+def test_a_private_index_is_read_with_the_same_credentials(
+    tmp_path: Path, dists: Dists, index: Index
+) -> None:
+    assert index.project_status() == 401
+    config = make_project(tmp_path, dists, index)
+    env = host_env(tmp_path, TWINE_USERNAME=USER, TWINE_PASSWORD=index.password)
+    assert len(publish(config, quiet_ui()[0], env=env).uploaded) == 2
+    again = publish(config, quiet_ui()[0], env=env)
+    assert again.uploaded == ()
+    assert len(again.skipped) == 2
+
+    anonymous = host_env(tmp_path, TWINE_USERNAME=USER)
+    with pytest.raises(PublishError, match=r"answered 401 .*needs \(other\) credentials"):
+        publish(config, quiet_ui()[0], env=anonymous)
 
 
 def test_wrong_password_exits_non_zero_and_the_index_stays_empty(

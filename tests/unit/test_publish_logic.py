@@ -334,3 +334,42 @@ def test_report_is_read_not_written(tmp_path: Path) -> None:
     check_tested([wheel], RunReport(config.output_dir))
     assert report.path.read_text() == before
     assert json.loads(before)["targets"]
+
+
+# --------------------------------------------------------------------------- keyring
+
+
+class FakeKeyring:
+    """Stands in for the keyring module twine queries."""
+
+    def __init__(self, username: str | None, password: str | None) -> None:
+        self.username = username
+        self.password = password
+        self.asked: list[tuple[str, str | None]] = []
+
+    def get_credential(self, system: str, username: str | None) -> object:
+        self.asked.append((system, username))
+        if self.username is None:
+            return None
+        return type("Credential", (), {"username": self.username})()
+
+    def get_password(self, system: str, username: str) -> str | None:
+        self.asked.append((system, username))
+        return self.password
+
+
+def test_keyring_credentials_are_looked_up_like_twine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twine import auth
+
+    from manywheels.stages.publish import _keyring_credentials
+
+    target = resolve_target(make_config(tmp_path, repository_url="https://corp.example/"),
+                            env_with_home(tmp_path))
+    fake = FakeKeyring("ci", "from-keyring")
+    monkeypatch.setattr(auth, "keyring", fake)
+    assert _keyring_credentials(target) == ("ci", "from-keyring")
+    assert ("https://corp.example/", "ci") in fake.asked
+    monkeypatch.setattr(auth, "keyring", FakeKeyring(None, None))
+    assert _keyring_credentials(target) is None

@@ -32,6 +32,7 @@ goes through :class:`Redactor`: passwords and tokens never appear.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import re
 import shlex
@@ -39,7 +40,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, unquote, urlsplit
@@ -53,6 +54,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 from packaging.version import Version
+from twine import auth as twine_auth
 from twine import exceptions as twine_exceptions
 from twine import utils as twine_utils
 
@@ -697,6 +699,50 @@ def _classify(
     return missing, present
 
 
+def _keyring_credentials(target: UploadTarget) -> tuple[str, str] | None:
+    """User name and password from the keyring, the way twine looks them up (non-
+    interactively; twine's keyring warnings silenced). ``None`` when not found."""
+    repository = {
+        "repository": target.upload_url, "username": target.username, "password": None
+    }
+    resolver = twine_auth.Private(repository, twine_auth.CredentialInput(target.username, None))
+    twine_logger = logging.getLogger("twine")
+    level = twine_logger.level
+    twine_logger.setLevel(logging.ERROR)
+    try:
+        username, password = resolver.username, resolver.password
+    except twine_exceptions.TwineException:
+        return None
+    finally:
+        twine_logger.setLevel(level)
+    return (username, password) if username and password else None
+
+
+def _read_index(
+    target: UploadTarget, project: str, *, session: requests.Session, ui: UI
+) -> tuple[dict[str, IndexFile], UploadTarget]:
+    """The project's files on the index. When the index wants credentials that neither
+    the environment nor ``.pypirc`` gave, tries the keyring (as twine would) once.
+
+    Raises:
+        IndexQueryError: see :func:`~manywheels.simple_index.project_files`.
+    """
+    try:
+        return project_files(target.simple_url, project, session=session, warn=ui.warn), target
+    except IndexQueryError as error:
+        if error.status not in {401, 403} or target.is_pypi or target.password:
+            raise
+        found = _keyring_credentials(target)
+        if found is None:
+            raise
+    username, password = found
+    target = replace(
+        target, username=username, password=password, secrets=(*target.secrets, password)
+    )
+    session.auth = found
+    return project_files(target.simple_url, project, session=session, warn=ui.warn), target
+
+
 # --------------------------------------------------------------------------- stage
 
 
@@ -764,9 +810,8 @@ def publish(
         session = _session(target)
         with session:
             try:
-                existing = project_files(
-                    target.simple_url, project, session=session, warn=ui.warn
-                )
+                existing, target = _read_index(target, project, session=session, ui=ui)
+                redact = Redactor(target.secrets)
             except IndexQueryError as error:
                 if not config.dry_run:
                     raise PublishError(redact(str(error))) from None
