@@ -10,6 +10,7 @@ used as a context manager).
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -202,6 +203,10 @@ class Run:
         with self._lock:
             if not script or ref in self._before_all_done:
                 return
+            if self.config.dry_run:
+                self.show_script("before-all", render("before_all.sh.j2", before_all=script))
+                self._before_all_done.add(ref)
+                return
             container = self.container(ref)
             text = render("before_all.sh.j2", before_all=script)
             log = self.log_dir("before-all") / "before-all.log"
@@ -232,3 +237,12 @@ class Run:
         """Keep the script that ran beside its log."""
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
+
+    def show_script(self, label: str, text: str) -> None:
+        """``dry-run``: print a script that would run, on stdout, under a header line
+        ``# ---- manywheels dry run: <label> ----``."""
+        with self._lock:
+            sys.stdout.write(f"# ---- manywheels dry run: {label} ----\n{text}")
+            if not text.endswith("\n"):
+                sys.stdout.write("\n")
+            sys.stdout.flush()

@@ -9,6 +9,7 @@ leak in. Each raw wheel lands in ``dist-dir`` as soon as its identifier finishes
 from __future__ import annotations
 
 import importlib.util
+import re
 import shutil
 import subprocess
 import sys
@@ -21,14 +22,16 @@ from pathlib import Path
 
 from packaging.metadata import parse_email
 
+from manywheels.config import read_pyproject
 from manywheels.errors import CommandError, ProjectError
 from manywheels.fsutil import sha256_file
 from manywheels.plan import Target
 from manywheels.render import render
 from manywheels.run import CONTAINER_ROOT, Run
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs
+from manywheels.ui import SummaryRow
 
-__all__ = ["SdistInfo", "build", "build_sdist", "read_sdist"]
+__all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
 
 
 @dataclass(frozen=True)
@@ -124,22 +127,52 @@ def _has_uv_module() -> bool:
     return importlib.util.find_spec("uv") is not None
 
 
-def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
-    config = run.config
-    container = run.container(target.image)
+def build_script(run: Run, target: Target, sdist_in_container: str) -> str:
+    """The in-container build script of one target (``templates/build.sh.j2``)."""
     base = f"{CONTAINER_ROOT}/{target.identifier}"
-    out_dir = f"{base}/dist"
-    script = render(
+    return render(
         "build.sh.j2",
         identifier=target.identifier,
         image=target.image,
         interpreter=target.interpreter,
         sdist=sdist_in_container,
         src_dir=f"{base}/src",
-        out_dir=out_dir,
-        before_build=config.before_build.strip(),
-        frontend=config.frontend,
+        out_dir=f"{base}/dist",
+        before_build=run.config.before_build.strip(),
+        frontend=run.config.frontend,
     )
+
+
+def _dry_run(run: Run) -> StageResult:
+    """``dry-run``: print the build scripts; build nothing, write nothing."""
+    config = run.config
+    pyproject = read_pyproject(config.project_dir).get("project", {})
+    name, version = pyproject.get("name"), pyproject.get("version")
+    sdist = (
+        f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.tar.gz"
+        if isinstance(name, str) and isinstance(version, str) else "<sdist>.tar.gz"
+    )
+    run.ui.info(
+        f"dry run: would build the sdist on the host: {sys.executable} -m build --sdist "
+        f"--outdir {config.dist_dir} {config.project_dir}"
+    )
+    targets = run.targets(config.requires_python)
+    run.ensure_before_all(config.image)
+    rows = []
+    for target in targets:
+        script = build_script(run, target, f"{CONTAINER_ROOT}/sdist/{sdist}")
+        run.show_script(f"{target.identifier} build.sh", script)
+        rows.append(SummaryRow(target.identifier, "skipped", None, "dry run: script printed"))
+    run.ui.summary("build summary (dry run)", rows)
+    return StageResult("build", rows)
+
+
+def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
+    config = run.config
+    container = run.container(target.image)
+    base = f"{CONTAINER_ROOT}/{target.identifier}"
+    out_dir = f"{base}/dist"
+    script = build_script(run, target, sdist_in_container)
     log_dir = run.log_dir(target.identifier)
     log = log_dir / "build.log"
     log.unlink(missing_ok=True)
@@ -190,7 +223,8 @@ def build(run: Run) -> StageResult:
 
     ``before-all`` runs once per container, ``before-build`` once per target. The
     frontend is ``build`` (``python -m build``, with ``--installer uv`` when the image
-    has uv), ``pip`` (``pip wheel``) or ``uv`` (``uv build``).
+    has uv), ``pip`` (``pip wheel``) or ``uv`` (``uv build``). With ``dry-run`` the
+    scripts are printed on stdout and nothing is built or written.
 
     Raises:
         ProjectError: the sdist could not be built.
@@ -200,6 +234,8 @@ def build(run: Run) -> StageResult:
         StageFailedError: one or more identifiers failed (the others' wheels are kept).
     """
     run.ui.heading("manywheels: build")
+    if run.config.dry_run:
+        return _dry_run(run)
     sdist = build_sdist(run)
     targets = run.targets(sdist.requires_python)
     run.ui.info(

@@ -20,8 +20,9 @@ from manywheels.fsutil import atomic_copy, sha256_file
 from manywheels.render import render
 from manywheels.run import CONTAINER_ROOT, Run
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, wheel_identifier
+from manywheels.ui import SummaryRow
 
-__all__ = ["raw_wheels", "repair"]
+__all__ = ["raw_wheels", "repair", "repair_script"]
 
 
 def raw_wheels(dist_dir: Path) -> list[Path]:
@@ -35,6 +36,39 @@ def raw_wheels(dist_dir: Path) -> list[Path]:
         if all(t.platform == "any" or t.platform.startswith("linux_") for t in tags):
             result.append(path)
     return result
+
+
+def repair_script(identifier: str, wheel_in_container: str, plat: str) -> str:
+    """The in-container repair script of one wheel (``templates/repair.sh.j2``)."""
+    return render(
+        "repair.sh.j2", identifier=identifier, wheel=wheel_in_container,
+        out_dir=f"{CONTAINER_ROOT}/{identifier}/repaired", plat=plat,
+    )
+
+
+def _dry_run(run: Run, wheels: list[Path]) -> StageResult:
+    """``dry-run``: print the repair scripts (for the raw wheels of dist-dir, or for the
+    wheels the build stage would make); repair nothing, write nothing."""
+    config = run.config
+    planned: list[tuple[str, str, str]] = []
+    for wheel in wheels:
+        identifier = run.report.find_wheel("build", wheel.name)
+        target = run.report.targets.get(identifier or "", {})
+        plat = config.plat or str(target.get("plat") or "") or run.plat(
+            str(target.get("image") or config.image)
+        )
+        identifier = identifier or wheel_identifier(wheel.name, plat)[0]
+        planned.append((identifier, wheel.name, plat))
+    if not wheels:
+        planned += [(t.identifier, f"<the wheel built for {t.identifier}>", t.plat)
+                    for t in run.targets(config.requires_python)]
+    rows = []
+    for identifier, name, plat in planned:
+        script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{name}", plat)
+        run.show_script(f"{identifier} repair.sh", script)
+        rows.append(SummaryRow(identifier, "skipped", None, "dry run: script printed"))
+    run.ui.summary("repair summary (dry run)", rows)
+    return StageResult("repair", rows)
 
 
 def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -> str:
@@ -52,9 +86,7 @@ def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -
     wheel_in = f"{base}/raw/{wheel.name}"
     out_dir = f"{base}/repaired"
     container.copy_into(wheel, wheel_in)
-    script = render(
-        "repair.sh.j2", identifier=identifier, wheel=wheel_in, out_dir=out_dir, plat=plat
-    )
+    script = repair_script(identifier, wheel_in, plat)
     log_dir = run.log_dir(identifier)
     log = log_dir / "repair.log"
     log.unlink(missing_ok=True)
@@ -88,6 +120,8 @@ def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -
 def repair(run: Run) -> StageResult:
     """Repair every raw wheel of ``dist-dir`` into ``output-dir`` with auditwheel.
 
+    With ``dry-run`` the scripts are printed on stdout and nothing is repaired or written.
+
     Raises:
         NothingToDoError: ``dist-dir`` holds no raw wheels.
         EngineUnavailableError, ImageNotFoundError: no engine, or no image.
@@ -96,6 +130,8 @@ def repair(run: Run) -> StageResult:
     config = run.config
     run.ui.heading("manywheels: repair")
     wheels = raw_wheels(config.dist_dir)
+    if config.dry_run:
+        return _dry_run(run, wheels)
     if not wheels:
         msg = (
             f"no raw wheels to repair in dist-dir {config.dist_dir}: run the build stage "

@@ -19,7 +19,7 @@ from manywheels.stages._common import Job, StageResult, run_jobs, wheel_identifi
 from manywheels.tags import parse_python_tag
 from manywheels.ui import SummaryRow
 
-__all__ = ["PROJECT_IN_CONTAINER", "repaired_wheels", "test"]
+__all__ = ["PROJECT_IN_CONTAINER", "repaired_wheels", "test", "test_script"]
 
 PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 """Where the project tree is copied for ``{project}`` in the test-command."""
@@ -51,13 +51,13 @@ def _copy_project(run: Run, image: str) -> None:
     run.container(image).copy_into(config.project_dir, PROJECT_IN_CONTAINER, exclude=exclude)
 
 
-def _test_one(run: Run, wheel: Path, identifier: str, image: str, interpreter: str) -> str:
+def test_script(run: Run, identifier: str, wheel_name: str, interpreter: str) -> tuple[str, str]:
+    """The in-container test script of one wheel (``templates/test.sh.j2``) and the
+    test-command in it (placeholders filled)."""
     config = run.config
     assert config.test_command is not None
-    container = run.container(image)
     base = f"{CONTAINER_ROOT}/{identifier}"
-    wheel_in = f"{base}/test/{wheel.name}"
-    container.copy_into(wheel, wheel_in)
+    wheel_in = f"{base}/test/{wheel_name}"
     requirement = wheel_in + (f"[{','.join(config.test_extras)}]" if config.test_extras else "")
     install_args = " ".join(shlex.quote(a) for a in [requirement, *config.test_requires])
     command = config.test_command.format(
@@ -68,6 +68,33 @@ def _test_one(run: Run, wheel: Path, identifier: str, image: str, interpreter: s
         venv=f"{base}/venv", install_args=install_args, test_cwd=f"{base}/testcwd",
         test_command=command,
     )
+    return script, command
+
+
+def _dry_run(run: Run, plan: list[tuple[str, str, str]]) -> StageResult:
+    """``dry-run``: print the test scripts (for the repaired wheels of output-dir, or for
+    the wheels the earlier stages would make); test nothing, write nothing."""
+    config = run.config
+    if not plan:
+        plan = [(f"<the repaired wheel of {t.identifier}>", t.identifier, t.interpreter)
+                for t in run.targets(config.requires_python)]
+    rows = []
+    for name, identifier, interpreter in plan:
+        if config.test_command is None:
+            rows.append(SummaryRow(identifier, "skipped", None, "no test-command"))
+            continue
+        script, _ = test_script(run, identifier, name, interpreter)
+        run.show_script(f"{identifier} test.sh", script)
+        rows.append(SummaryRow(identifier, "skipped", None, "dry run: script printed"))
+    run.ui.summary("test summary (dry run)", rows)
+    return StageResult("test", rows)
+
+
+def _test_one(run: Run, wheel: Path, identifier: str, image: str, interpreter: str) -> str:
+    container = run.container(image)
+    wheel_in = f"{CONTAINER_ROOT}/{identifier}/test/{wheel.name}"
+    container.copy_into(wheel, wheel_in)
+    script, command = test_script(run, identifier, wheel.name, interpreter)
     log_dir = run.log_dir(identifier)
     log = log_dir / "test.log"
     log.unlink(missing_ok=True)
@@ -93,7 +120,8 @@ def _test_one(run: Run, wheel: Path, identifier: str, image: str, interpreter: s
 def test(run: Run) -> StageResult:
     """Install every repaired wheel of ``output-dir`` into a fresh venv and run the
     test-command (placeholders ``{project}``, ``{wheel}``). Without a test-command the
-    stage says it skipped and records ``skipped``.
+    stage says it skipped and records ``skipped``. With ``dry-run`` the scripts are
+    printed on stdout and nothing runs or is written.
 
     Raises:
         NothingToDoError: ``output-dir`` holds no repaired wheels.
@@ -102,6 +130,8 @@ def test(run: Run) -> StageResult:
     config = run.config
     run.ui.heading("manywheels: test")
     wheels = repaired_wheels(config.output_dir)
+    if config.dry_run and not wheels:
+        return _dry_run(run, [])
     if not wheels:
         msg = (
             f"no repaired wheels to test in output-dir {config.output_dir}: run the repair "
@@ -121,6 +151,8 @@ def test(run: Run) -> StageResult:
             msg = f"cannot tell which interpreter tests {wheel.name}"
             raise NothingToDoError(msg)
         plan.append((wheel, identifier, image, interpreter_path(python)))
+    if config.dry_run:
+        return _dry_run(run, [(w.name, i, interpreter) for w, i, _, interpreter in plan])
     if config.test_command is None:
         run.ui.info("no test-command configured: test stage skipped")
         rows = []
@@ -142,3 +174,4 @@ def test(run: Run) -> StageResult:
 
 
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported
+test_script.__test__ = False  # type: ignore[attr-defined]
