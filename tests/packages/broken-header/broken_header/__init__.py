@@ -1,0 +1,1 @@
+"""manywheels fixture: a C extension that needs libyaml headers."""

@@ -1,0 +1,1 @@
+"""manywheels fixture: linked against a library off the loader path."""

@@ -1,0 +1,1 @@
+int mwhidden_answer(void) { return 42; }

@@ -1,0 +1,1 @@
+"""manywheels fixture: needs x86-64-v3."""

@@ -1,0 +1,1 @@
+"""manywheels fixture: a C extension linked against an absent library."""

@@ -1,0 +1,1 @@
+"""manywheels fixture: the C extension was never declared."""

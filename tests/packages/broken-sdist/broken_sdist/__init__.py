@@ -1,0 +1,1 @@
+"""manywheels fixture: its sdist lacks a header the build needs."""

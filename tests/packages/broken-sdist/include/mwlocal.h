@@ -1,0 +1,4 @@
+#ifndef MWLOCAL_H
+#define MWLOCAL_H
+#define MWLOCAL_ANSWER 42
+#endif

@@ -1,0 +1,1 @@
+"""manywheels fixture: uses a glibc 2.36 symbol."""

@@ -1,0 +1,1 @@
+"""manywheels fixture: a healthy C extension."""
