@@ -16,6 +16,7 @@ __all__ = [
     "EngineUnavailableError",
     "ExitCode",
     "ImageNotFoundError",
+    "LockedError",
     "ManywheelsError",
     "NothingToDoError",
     "ProjectError",
@@ -81,6 +82,12 @@ class PublishError(ManywheelsError):
     """A publish check or upload failed."""
 
     exit_code = ExitCode.PUBLISH
+
+
+class LockedError(ManywheelsError):
+    """Another run holds the lock of the dist-dir or output-dir (see :mod:`manywheels.lock`)."""
+
+    exit_code = ExitCode.LOCKED
 
 
 class CommandError(ManywheelsError):
