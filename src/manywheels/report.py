@@ -93,5 +93,14 @@ class RunReport:
                 return str(identifier)
         return None
 
+    def is_stale(self, identifier: str | None) -> bool:
+        """True when ``identifier`` was built by an earlier build run than the latest one
+        (its wheels are leftovers that repair and test skip)."""
+        latest = self.data.get("project", {}).get("build_run")
+        if identifier is None or not latest:
+            return False
+        built_by = self.stage(identifier, "build").get("run_id")
+        return built_by is not None and built_by != latest
+
     def _save(self) -> None:
         atomic_write_text(self.path, json.dumps(self.data, indent=2, sort_keys=True) + "\n")

@@ -142,8 +142,6 @@ def index(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Index]:
     password (htpasswd ``{SHA}`` entry); reading is anonymous unless the test is
     parametrized indirectly with other ``--authenticate`` actions. Always terminated."""
     authenticate = str(getattr(request, "param", "update"))
-    pytest.importorskip("pypiserver")
-    pytest.importorskip("passlib")
     password = f"planted-{secrets.token_hex(12)}"
     server_dir = tmp_path / "server"
     packages = server_dir / "packages"
@@ -537,3 +535,47 @@ def test_nothing_to_publish_is_an_error(tmp_path: Path, index: Index) -> None:
                     dist_dir=project / "dist", repository_url=index.url)
     with pytest.raises(NothingToDoError, match="nothing to publish"):
         publish(config, quiet_ui()[0], env=host_env(tmp_path))
+
+
+def test_nox_chain_then_wheels_publish_end_to_end(
+    tmp_path: Path, index: Index, test_image: str
+) -> None:
+    """Container-built, repaired, tested wheels go up through `nox -s wheels-publish`
+    and install from the index into a clean host venv, compiled module included."""
+    project = tmp_path / "cext"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "cext", project)
+    (project / "noxfile.py").write_text("import manywheels.nox\n\nmanywheels.nox.register()\n")
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    env = host_env(
+        tmp_path,
+        MANYWHEELS_IMAGE=test_image,
+        MANYWHEELS_PYTHON=tag,
+        TWINE_USERNAME=USER,
+        TWINE_PASSWORD=index.password,
+        TWINE_REPOSITORY_URL=index.url,
+    )
+    for session in ("wheels", "wheels-publish"):
+        done = subprocess.run(
+            [sys.executable, "-m", "nox", "--no-color", "-s", session], cwd=project, env=env,
+            text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
+        )
+        assert done.returncode == 0, done.stdout[-4000:]
+        assert index.password not in done.stdout
+    files = index.files()
+    assert any(f.startswith("mwdemo-0.1.0-") and "manylinux" in f for f in files), files
+    assert "mwdemo-0.1.0.tar.gz" in files
+    venv_dir = tmp_path / "clean"
+    _run([sys.executable, "-m", "venv", str(venv_dir)])
+    python = str(venv_dir / "bin" / "python")
+    _run([python, "-m", "pip", "install", "--quiet", "--no-cache-dir", "--only-binary", ":all:",
+          "--index-url", index.simple, "mwdemo==0.1.0"], env={**env, "PIP_FIND_LINKS": "",
+                                                              "PIP_EXTRA_INDEX_URL": ""})
+    out = _run([python, "-c", "import mwdemo._core as c; print(c.add(40, 2))"], cwd=tmp_path)
+    assert out.stdout.strip() == "42"
+    # A second publish uploads nothing and succeeds.
+    again = subprocess.run(
+        [sys.executable, "-m", "nox", "--no-color", "-s", "wheels-publish"], cwd=project, env=env,
+        text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False,
+    )
+    assert again.returncode == 0, again.stdout[-4000:]
+    assert index.files() == files

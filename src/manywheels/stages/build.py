@@ -118,7 +118,8 @@ def build_sdist(run: Run) -> SdistInfo:
     info = read_sdist(target)
     run.ui.info(f"sdist {target.name} built in {time.monotonic() - started:.1f} s")
     run.report.set_project(
-        name=info.name, version=info.version, sdist=target.name, sdist_sha256=sha256_file(target)
+        name=info.name, version=info.version, sdist=target.name, sdist_sha256=sha256_file(target),
+        build_run=run.run_id,
     )
     return info
 
@@ -200,7 +201,7 @@ def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
     duration = time.monotonic() - started
     run.report.record(
         target.identifier, "build", status="passed", duration_s=round(duration, 3),
-        wheel=wheel, sha256=sha256_file(dest), pure=pure, log=_rel(run, log),
+        wheel=wheel, sha256=sha256_file(dest), pure=pure, log=_rel(run, log), run_id=run.run_id,
     )
     if pure:
         run.ui.warn(

@@ -140,6 +140,14 @@ def repair(run: Run) -> StageResult:
         raise NothingToDoError(msg)
     config.output_dir.mkdir(parents=True, exist_ok=True)
     jobs = []
+    stale = [w for w in wheels if run.report.is_stale(run.report.find_wheel("build", w.name))]
+    for wheel in stale:
+        run.ui.warn(f"skipping {wheel.name}: left over from an earlier build run (delete it, "
+                    "or rebuild its identifier)")
+    wheels = [w for w in wheels if w not in stale]
+    if not wheels:
+        msg = f"dist-dir {config.dist_dir} holds only wheels left over from earlier build runs"
+        raise NothingToDoError(msg)
     for wheel in wheels:
         identifier = run.report.find_wheel("build", wheel.name)
         target = run.report.targets.get(identifier or "", {})

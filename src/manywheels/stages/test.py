@@ -141,6 +141,9 @@ def test(run: Run) -> StageResult:
     plan = []
     for wheel in wheels:
         identifier = run.report.find_wheel("repair", wheel.name)
+        if run.report.is_stale(identifier):
+            run.ui.warn(f"skipping {wheel.name}: left over from an earlier build run")
+            continue
         target = run.report.targets.get(identifier or "", {})
         image = str(target.get("image") or config.image)
         if identifier is None:
@@ -153,6 +156,9 @@ def test(run: Run) -> StageResult:
         plan.append((wheel, identifier, image, interpreter_path(python)))
     if config.dry_run:
         return _dry_run(run, [(w.name, i, interpreter) for w, i, _, interpreter in plan])
+    if not plan:
+        msg = f"output-dir {config.output_dir} holds only wheels left over from earlier build runs"
+        raise NothingToDoError(msg)
     if config.test_command is None:
         run.ui.info("no test-command configured: test stage skipped")
         rows = []
