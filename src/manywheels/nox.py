@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import inspect
 from collections.abc import Callable
 from pathlib import Path
@@ -37,7 +38,7 @@ from manywheels.config import Config, load_config
 from manywheels.errors import ManywheelsError
 from manywheels.run import Run
 
-__all__ = ["build", "publish", "register", "repair", "test"]
+__all__ = ["build", "publish", "register", "repair", "test", "troubleshoot"]
 
 _RUNS: dict[str, Run] = {}
 
@@ -61,9 +62,15 @@ def _shared_run(config: Config) -> Run:
     return run
 
 
-def _resolve(session: Session, project_dir: Path | None, overrides: dict[str, Any]) -> Config:
+def _resolve(
+    session: Session,
+    project_dir: Path | None,
+    overrides: dict[str, Any],
+    argv: list[str] | None = None,
+) -> Config:
     base = project_dir if project_dir is not None else Path.cwd()
-    return load_config(base, overrides=overrides, argv=list(session.posargs))
+    args = list(session.posargs) if argv is None else argv
+    return load_config(base, overrides=overrides, argv=args)
 
 
 def _call(
@@ -72,11 +79,27 @@ def _call(
     project_dir: Path | None,
     overrides: dict[str, Any],
 ) -> None:
+    run: Run | None = None
     try:
-        config = _resolve(session, project_dir, overrides)
-        stage(_shared_run(config))
+        argv = list(session.posargs)
+        own_args = getattr(stage, "own_args", None)  # a stage with flags of its own
+        if own_args is not None:
+            stage, argv = own_args(argv)
+        config = _resolve(session, project_dir, overrides, argv)
+        run = _shared_run(config)
+        stage(run)
     except ManywheelsError as error:
+        if run is not None:
+            _print_diagnosis(run, error)
         session.error(f"{error} [exit code {error.exit_code}]")
+
+
+def _print_diagnosis(run: Run, error: ManywheelsError) -> None:
+    """The automatic short diagnosis after a failing stage (never raises)."""
+    from manywheels.stages.troubleshoot import print_quick_diagnosis  # noqa: PLC0415
+
+    with contextlib.suppress(Exception):
+        print_quick_diagnosis(run, error)
 
 
 def _stage_build(run: Run) -> object:
@@ -101,6 +124,22 @@ def _stage_publish(run: Run) -> object:
     from manywheels.stages.publish import publish as stage  # noqa: PLC0415
 
     return stage(run.config, run.ui)
+
+
+def _stage_troubleshoot(run: Run, options: Any = None) -> object:
+    from manywheels.stages.troubleshoot import troubleshoot as stage  # noqa: PLC0415
+
+    return stage(run, options)
+
+
+def _troubleshoot_args(argv: list[str]) -> tuple[Callable[[Run], object], list[str]]:
+    from manywheels.stages.troubleshoot import split_args  # noqa: PLC0415
+
+    options, rest = split_args(argv)
+    return functools.partial(_stage_troubleshoot, options=options), rest
+
+
+_stage_troubleshoot.own_args = _troubleshoot_args  # type: ignore[attr-defined]
 
 
 def build(session: Session, **overrides: Any) -> None:
@@ -131,6 +170,18 @@ def publish(session: Session, **overrides: Any) -> None:
     _call(session, _stage_publish, overrides.pop("project_dir", None), overrides)
 
 
+def troubleshoot(session: Session, **overrides: Any) -> None:
+    """Diagnose the last run, the project and the build environment (see :func:`build`).
+
+    Reads the logs and run report in output-dir, probes the engine and the image, and
+    runs ``auditwheel show`` on the raw wheels; rebuilds nothing. Prints each problem's
+    cause and fix; session arguments ``--json`` (a JSON document on stdout) and
+    ``--min-free-gib N`` (engine free-space threshold, GiB) are its own. Fails the
+    session when a problem of severity ``error`` is found.
+    """
+    _call(session, _stage_troubleshoot, overrides.pop("project_dir", None), overrides)
+
+
 def _caller_dir() -> Path:
     frame = inspect.stack()[2]
     filename = frame.filename
@@ -144,6 +195,8 @@ _STAGES: tuple[tuple[str, Callable[[Run], object], str], ...] = (
     ("repair", _stage_repair, "Repair the raw wheels with auditwheel (vendor external libraries)."),
     ("test", _stage_test, "Install each repaired wheel in a fresh venv and run the test-command."),
     ("publish", _stage_publish, "Upload the tested wheels and the sdist with twine (host only)."),
+    ("troubleshoot", _stage_troubleshoot,
+     "Diagnose a failed run: each problem's cause and fix (--json for tools)."),
 )
 
 
