@@ -262,3 +262,25 @@ def test_nox_without_engine_is_one_clear_line(tmp_path: Path) -> None:
     assert "Traceback" not in result.stdout
     assert "no container engine answers" in result.stdout
     assert "DOCKER_HOST" in result.stdout
+
+
+def test_wheels_left_over_from_an_earlier_build_are_skipped(test_image: str,
+                                                           tmp_path: Path) -> None:
+    import shutil
+
+    project = tmp_path / "cext"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "cext", project,
+                    ignore=shutil.ignore_patterns("dist", "wheelhouse", "build", "*.egg-info"))
+    first = load_config(project, env={}, overrides={"image": test_image,
+                                                    "python": ["cp311", "cp312"]})
+    with Run(first, UI(echo=False)) as run:
+        build(run)
+    second = load_config(project, env={}, overrides={"image": test_image, "python": ["cp312"]})
+    with Run(second, UI(echo=False)) as run:
+        build(run)
+        result = repair(run)
+        tested = stage_test(run)
+    assert [row.identifier for row in result.rows] == ["cp312-manylinux_x86_64"]
+    assert [row.identifier for row in tested.rows] == ["cp312-manylinux_x86_64"]
+    assert len(list((project / "dist").glob("*cp311*.whl"))) == 1  # kept, not deleted
+    assert not list((project / "wheelhouse").glob("*cp311*.whl"))
