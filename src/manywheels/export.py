@@ -82,7 +82,7 @@ def render_script(config: Config) -> str:
         "build-wheels.sh.j2",
         project_name=_project_name(config),
         image=config.image,
-        python=[tag.tag for tag in config.python] if config.python else [],
+        python=[tag.tag for tag in sorted(config.python)] if config.python else [],
         requires_python=config.requires_python or "",
         plat=config.plat or "",
         environment=dict(config.environment),
