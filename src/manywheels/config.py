@@ -111,8 +111,20 @@ OPTIONS: tuple[Option, ...] = (
            "where repaired wheels, logs and the run report go"),
     Option("jobs", "int", None, "identifiers built at once; default the CPU count"),
     Option("fail-fast", "bool", False, "stop at the first identifier that fails"),
+    Option("cache", "bool", True,
+           "mount the host's pip and uv caches (and ccache's) into containers and keep "
+           "before-all results as a committed image, reused by later runs"),
+    Option("cache-dir", "path", None,
+           "where the host caches live; default $XDG_CACHE_HOME/manywheels "
+           "(~/.cache/manywheels); relative to the project directory"),
+    Option("ccache", "bool", False,
+           "compile through ccache, its cache on the host (ccache must be in the image or "
+           "installed by before-all)"),
     Option("dry-run", "bool", False, "print what would run (scripts, uploads); change nothing",
            stage_only=True),
+    Option("remove-leftovers", "bool", False,
+           "remove containers that crashed earlier runs left behind (they are reported either "
+           "way)", stage_only=True),
     Option("publish.repository", "optstr", None, "~/.pypirc section to upload to (twine)"),
     Option("publish.repository-url", "optstr", None, "index upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
@@ -149,7 +161,11 @@ class Config:
     output_dir: Path = Path("wheelhouse")
     jobs: int | None = None
     fail_fast: bool = False
+    cache: bool = True
+    cache_dir: Path | None = None
+    ccache: bool = False
     dry_run: bool = False
+    remove_leftovers: bool = False
     repository: str | None = None
     repository_url: str | None = None
     allow_untested: bool = False
@@ -268,6 +284,22 @@ def _check_test_command(command: str | None) -> None:
         msg = (
             f"test-command: unknown placeholder {{{sorted(unknown)[0]}}}; "
             "allowed are {project} and {wheel}"
+        )
+        raise ConfigError(msg)
+
+
+def _check_output_dir(key: str, path: Path, root: Path, sources: Mapping[str, str]) -> None:
+    """dist-dir and output-dir must not be the project tree (or contain it): the tree is
+    copied for the sdist build and into the container, outputs excluded."""
+    resolved = path.resolve()
+    if resolved == root or resolved in root.parents:
+        what = "is the project directory" if resolved == root else "contains the project directory"
+        default = _BY_KEY[key].default
+        msg = (
+            f"{key} {str(path)!r} ({sources.get(key, 'default')}) {what} {str(root)!r}: the "
+            "project tree is copied into the build and its outputs must stay out of it; allowed "
+            f"is a directory of its own, inside the project (default {str(default)!r}) or "
+            "outside it"
         )
         raise ConfigError(msg)
 
@@ -456,6 +488,7 @@ def load_config(
     for name in ("dist_dir", "output_dir"):
         path = kwargs.get(name, getattr(Config, name))
         kwargs[name] = path if path.is_absolute() else (root / path).resolve()
+        _check_output_dir(name.replace("_", "-"), kwargs[name], root, sources)
     return Config(
         project_dir=root,
         requires_python=requires_python if isinstance(requires_python, str) else None,

@@ -38,11 +38,13 @@ import docker.errors
 from docker.models.containers import Container as DockerContainer
 
 from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoundError
+from manywheels.lock import owner_token
 
 __all__ = [
     "CA_BUNDLE_PATH",
     "INDEX_VARIABLES",
     "LABEL",
+    "OWNER_LABEL",
     "RUN_LABEL",
     "Container",
     "Engine",
@@ -57,6 +59,9 @@ LABEL = "io.manywheels"
 """Label set (to ``"1"``) on every container manywheels starts."""
 RUN_LABEL = "io.manywheels.run"
 """Label holding the run id, shared by every container of one run."""
+OWNER_LABEL = "io.manywheels.owner"
+"""Label naming the process that started the container (``host:pid:start-time``, see
+:func:`manywheels.lock.owner_token`): a leftover whose owner is gone was left by a crash."""
 
 CA_BUNDLE_PATH = "/etc/manywheels/ca-bundle.crt"
 """Where the host's CA bundle is placed in containers (read-only, mode 0444)."""
@@ -396,7 +401,8 @@ class Container:
         self.env = dict(env or {})
         self.ca_bundle = ca_bundle
         self.run_id = run_id or new_run_id()
-        self.labels = {LABEL: "1", RUN_LABEL: self.run_id, **(labels or {})}
+        self.labels = {LABEL: "1", RUN_LABEL: self.run_id, OWNER_LABEL: owner_token(),
+                       **(labels or {})}
         self.volumes = dict(volumes or {})
         self.name = name or f"manywheels-{self.run_id}-{uuid.uuid4().hex[:6]}"
         self._container: DockerContainer | None = None

@@ -19,6 +19,13 @@ Configuration: defaults -> ``[tool.manywheels]`` -> keyword overrides (of
 Within one nox invocation the stages share one :class:`~manywheels.run.Run` per
 configuration, so ``nox -s wheels`` starts one container per image, not one per
 stage; containers are removed when the chain ends and at interpreter exit.
+
+Exit codes: a stage where some identifiers failed fails its session (nox goes on
+with the next sessions, so the wheels that built are still repaired and tested,
+and exits 1). Any other error (bad configuration, missing project, no engine, no
+image, nothing to do, a locked output directory) ends nox at once with the error's
+own code (:class:`~manywheels.errors.ExitCode`). Ctrl-C exits 130 and SIGTERM 143,
+after the run's containers are removed.
 """
 
 from __future__ import annotations
@@ -32,10 +39,12 @@ from pathlib import Path
 from typing import Any
 
 import nox as _nox
+from nox.logger import logger as nox_logger
 from nox.sessions import Session
 
+from manywheels import signals
 from manywheels.config import Config, load_config
-from manywheels.errors import ManywheelsError
+from manywheels.errors import ExitCode, ManywheelsError
 from manywheels.run import Run
 
 __all__ = ["build", "publish", "register", "repair", "test", "troubleshoot"]
@@ -79,6 +88,7 @@ def _call(
     project_dir: Path | None,
     overrides: dict[str, Any],
 ) -> None:
+    signals.install()  # SIGTERM -> Terminated (exit 143): containers are removed first
     run: Run | None = None
     try:
         argv = list(session.posargs)
@@ -91,7 +101,21 @@ def _call(
     except ManywheelsError as error:
         if run is not None:
             _print_diagnosis(run, error)
-        session.error(f"{error} [exit code {error.exit_code}]")
+        if error.exit_code == ExitCode.STAGE_FAILED or _STAGE_FAILED:
+            # Identifiers failed: later sessions (repair, test) still handle the others.
+            _STAGE_FAILED.append(error.exit_code)
+            session.error(f"{error} [exit code {error.exit_code}]")
+        # Bad input, no engine, no image, locked...: stop here with the error's own code.
+        _close_runs()
+        nox_logger.error(f"Session {session.name} aborted: {error} [exit code {error.exit_code}]")
+        raise SystemExit(error.exit_code) from None
+    except BaseException:  # Ctrl-C (nox exits 130) or SIGTERM (Terminated: exit 143)
+        _close_runs()
+        raise
+
+
+_STAGE_FAILED: list[int] = []
+"""Exit codes of stages that failed for some identifiers in this nox invocation."""
 
 
 def _print_diagnosis(run: Run, error: ManywheelsError) -> None:

@@ -15,9 +15,15 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+import docker.errors
+
+from manywheels import signals
 from manywheels.config import Config
 from manywheels.engine import (
+    OWNER_LABEL,
+    RUN_LABEL,
     Container,
     Engine,
     ImageInfo,
@@ -26,13 +32,16 @@ from manywheels.engine import (
     new_run_id,
 )
 from manywheels.errors import CommandError, ConfigError
+from manywheels.fsutil import atomic_write_text
+from manywheels.lock import DirectoryLock, classify_leftovers
 from manywheels.plan import Target, parse_image_pythons, select_targets
 from manywheels.render import render
 from manywheels.report import RunReport
 from manywheels.tags import PythonTag
 from manywheels.ui import UI
 
-__all__ = ["CONTAINER_ROOT", "Run", "container_environment"]
+__all__ = ["CONTAINER_ROOT", "Run", "container_environment", "host_build_environment",
+           "is_secret_name"]
 
 CONTAINER_ROOT = "/manywheels"
 """Scratch root inside containers: sdist, sources, outputs, scripts, venvs."""
@@ -51,6 +60,25 @@ def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[s
             env[name] = host_env[name]
     env.update(config.environment)
     return env
+
+
+_SECRET_WORDS = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "API_KEY", "APIKEY",
+                 "PRIVATE_KEY", "ACCESS_KEY", "AUTH")
+_SECRET_PREFIXES = ("TWINE_", "MANYWHEELS_PUBLISH_")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable name looks like it holds a credential: ``TWINE_*``, or a name
+    containing TOKEN, PASSWORD, SECRET, CREDENTIAL, API_KEY, ACCESS_KEY, AUTH, ..."""
+    upper = name.upper()
+    return upper.startswith(_SECRET_PREFIXES) or any(word in upper for word in _SECRET_WORDS)
+
+
+def host_build_environment(host_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the sdist build on the host: the host's, minus every variable
+    whose name looks like a credential (:func:`is_secret_name`), so a build backend or
+    ``setup.py`` cannot print a token into the sdist log."""
+    return {name: value for name, value in host_env.items() if not is_secret_name(name)}
 
 
 class Run:
@@ -83,6 +111,10 @@ class Run:
         self._before_all_done: set[str] = set()
         self._lock = threading.RLock()
         self._report: RunReport | None = None
+        self._dir_locks: list[DirectoryLock] = []
+        self._leftovers_checked = False
+        self.cancelled = threading.Event()
+        """Set by :meth:`cancel` (an interrupt): no container is started after it."""
 
     # ------------------------------------------------------------------ context
 
@@ -98,12 +130,55 @@ class Run:
         self.close()
 
     def close(self) -> None:
-        """Remove every container of this run."""
+        """Remove every container of this run and release its directory locks.
+
+        A second Ctrl-C or SIGTERM during the removal is postponed until it is done.
+        """
+        with signals.deferred():
+            with self._lock:
+                containers, self._containers = list(self._containers.values()), {}
+                self._before_all_done.clear()
+                locks, self._dir_locks = self._dir_locks, []
+            try:
+                for container in containers:
+                    container.remove()
+            finally:
+                for lock in locks:
+                    lock.release()
+
+    def cancel(self) -> None:
+        """End the run now (an interrupt): no new container starts, every container is
+        removed, so commands streaming in other threads end at once."""
+        self.cancelled.set()
+        self.close()
+
+    def lock_outputs(self) -> None:
+        """Lock ``dist-dir`` and ``output-dir`` for this run (held until :meth:`close`).
+
+        Stages call this after checking their input and before writing anything.
+
+        Raises:
+            LockedError: another process is running in one of them.
+        """
         with self._lock:
-            containers, self._containers = list(self._containers.values()), {}
-            self._before_all_done.clear()
-        for container in containers:
-            container.remove()
+            if self._dir_locks:
+                return
+            taken: list[DirectoryLock] = []
+            try:
+                seen: set[Path] = set()
+                for role, directory in (("dist-dir", self.config.dist_dir),
+                                        ("output-dir", self.config.output_dir)):
+                    if directory.resolve() in seen:
+                        continue
+                    seen.add(directory.resolve())
+                    lock = DirectoryLock(directory, role)
+                    lock.acquire()
+                    taken.append(lock)
+            except BaseException:
+                for lock in taken:
+                    lock.release()
+                raise
+            self._dir_locks = taken
 
     # ------------------------------------------------------------------ resources
 
@@ -156,7 +231,11 @@ class Run:
             existing = self._containers.get(ref)
             if existing is not None:
                 return existing
+            if self.cancelled.is_set():
+                msg = "the run was interrupted: no new container is started"
+                raise RuntimeError(msg)
             self.image(ref)
+            self._check_leftovers()
             container = self.engine.container(
                 ref,
                 env=container_environment(self.config, self.host_env),
@@ -234,9 +313,53 @@ class Run:
         return path
 
     def save_script(self, path: Path, text: str) -> None:
-        """Keep the script that ran beside its log."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        """Keep the script that ran beside its log (written atomically)."""
+        atomic_write_text(path, text)
+
+    def _remove_leftover(self, container: Any) -> bool:
+        try:
+            container.remove(force=True)
+        except docker.errors.NotFound:
+            return True
+        except docker.errors.APIError as error:
+            self.ui.warn(f"could not remove leftover container {container.name}: {error}")
+            return False
+        return True
+
+    def _check_leftovers(self) -> None:
+        """Once per run, before its first container: report containers that crashed
+        earlier runs left behind, and remove them when ``remove-leftovers`` is set.
+
+        Containers of live runs (on this host) are never touched; those of another
+        host's runs (a shared engine) count as leftovers only when stopped.
+        """
+        if self._leftovers_checked:
+            return
+        self._leftovers_checked = True
+        try:
+            found = {str(c.name): c for c in self.engine.leftovers()}
+        except docker.errors.DockerException:
+            return
+        kinds = classify_leftovers(
+            [(name, c.labels, c.status) for name, c in found.items()],
+            OWNER_LABEL, RUN_LABEL, current_run=self.run_id,
+        )
+        if not kinds.orphaned:
+            return
+        names = ", ".join(kinds.orphaned)
+        if not self.config.remove_leftovers:
+            self.ui.warn(
+                f"{len(kinds.orphaned)} container(s) left behind by crashed earlier manywheels "
+                f"runs: {names}; remove them with --remove-leftovers "
+                "(or MANYWHEELS_REMOVE_LEFTOVERS=1)"
+            )
+            return
+        removed = [name for name in kinds.orphaned if self._remove_leftover(found[name])]
+        if removed:
+            self.ui.info(
+                f"removed {len(removed)} container(s) left behind by crashed earlier runs: "
+                + ", ".join(removed)
+            )
 
     def show_script(self, label: str, text: str) -> None:
         """``dry-run``: print a script that would run, on stdout, under a header line

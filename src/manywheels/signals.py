@@ -95,13 +95,13 @@ def handling() -> Iterator[None]:
 
 
 @contextmanager
-def deferred() -> Iterator[list[int]]:
+def deferred(*, reraise: bool = True) -> Iterator[list[int]]:
     """Postpone SIGINT and SIGTERM while the block runs (cleanup that must finish).
 
     Signals arriving meanwhile are recorded in the yielded list, not acted on; the
-    previous handlers are restored at the end. If a signal arrived and no exception
-    is already propagating, it is then raised (``KeyboardInterrupt`` or
-    :class:`Terminated`). A no-op outside the main thread.
+    previous handlers are restored at the end. If a signal arrived, ``reraise`` is true
+    and no exception is already propagating, it is then raised (``KeyboardInterrupt``
+    or :class:`Terminated`). A no-op outside the main thread.
     """
     if not _main_thread():
         yield []
@@ -119,7 +119,7 @@ def deferred() -> Iterator[list[int]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if received and not failed:
+        if received and reraise and not failed:
             if received[0] == signal.SIGINT:
                 raise KeyboardInterrupt
             raise Terminated(received[0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -10,6 +11,7 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
+from manywheels import signals
 from manywheels.errors import CommandError, ManywheelsError, StageFailedError
 from manywheels.run import Run
 from manywheels.tags import PythonTag, identifier, parse_python_tag
@@ -69,19 +71,27 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
 
     def execute(job: Job) -> SummaryRow:
         started = time.monotonic()
+        where = f"; log: {job.log}" if job.log else ""
         try:
             detail = job.work()
-        except CommandError as error:
-            where = f"; log: {job.log}" if job.log else ""
-            last = next((line for line in reversed(error.tail) if line.strip()), "")
-            reason = f"exit code {error.returncode}{where}" + (f" — {last.strip()}" if last else "")
-            return SummaryRow(job.identifier, "failed", time.monotonic() - started, reason)
-        except ManywheelsError as error:
-            return SummaryRow(job.identifier, "failed", time.monotonic() - started, str(error))
+        except Exception as error:  # noqa: BLE001 - one identifier's failure never loses the others
+            took = time.monotonic() - started
+            if run.cancelled.is_set():
+                return SummaryRow(job.identifier, "interrupted", took, "interrupted")
+            if isinstance(error, CommandError):
+                last = next((line for line in reversed(error.tail) if line.strip()), "")
+                reason = f"exit code {error.returncode}{where}" + (
+                    f" — {last.strip()}" if last else "")
+            elif isinstance(error, ManywheelsError):
+                reason = f"{error}{where}"
+            else:
+                reason = f"{type(error).__name__}: {error}{where}"
+            return SummaryRow(job.identifier, "failed", took, reason)
         return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"mw-{stage}") as pool:
-        pending: dict[Future[SummaryRow], Job] = {}
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"mw-{stage}")
+    pending: dict[Future[SummaryRow], Job] = {}
+    try:
         queue = list(jobs)
         stop = False
         while queue or pending:
@@ -103,9 +113,53 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
                 for job in queue:
                     rows[job.identifier] = SummaryRow(job.identifier, "skipped", None, "fail-fast")
                 queue = []
+    except BaseException as error:
+        _stop_on_interrupt(run, stage=stage, jobs=jobs, rows=rows, pending=pending, pool=pool,
+                           error=error)
+        raise
+    pool.shutdown(wait=True)
 
     result.rows = [rows[job.identifier] for job in jobs if job.identifier in rows]
     run.ui.summary(f"{stage} summary", result.rows)
     if result.failures:
         raise StageFailedError(stage, result.failures)
     return result
+
+
+_INTERRUPT_GRACE_S = 60.0
+
+
+def _stop_on_interrupt(
+    run: Run,
+    *,
+    stage: str,
+    jobs: Sequence[Job],
+    rows: dict[str, SummaryRow],
+    pending: dict[Future[SummaryRow], Job],
+    pool: ThreadPoolExecutor,
+    error: BaseException,
+) -> None:
+    """Ctrl-C or SIGTERM (or an unexpected error) in the main thread while jobs run.
+
+    Queued jobs are cancelled and the run's containers removed, which ends the
+    commands the worker threads stream from; the workers are then waited for (their
+    wheels land complete or not at all: every copy goes through a temporary name), so
+    no thread outlives the stage. Finished identifiers keep their results; the others
+    are recorded as ``interrupted`` and the summary is printed. A second signal
+    meanwhile is ignored.
+    """
+    with signals.deferred(reraise=False):
+        pool.shutdown(wait=False, cancel_futures=True)
+        run.cancel()
+        wait(pending, timeout=_INTERRUPT_GRACE_S)
+        reason = "interrupted" if signals.exit_code_for(error) else f"stopped: {error!r}"
+        for job in pending.values():
+            rows[job.identifier] = SummaryRow(job.identifier, "interrupted", None, reason)
+            with contextlib.suppress(Exception):
+                run.report.record(job.identifier, stage, status="interrupted")
+        for job in jobs:
+            rows.setdefault(job.identifier, SummaryRow(job.identifier, "interrupted", None,
+                                                       "not started"))
+        with contextlib.suppress(Exception):
+            run.ui.summary(f"{stage} summary (interrupted)",
+                           [rows[job.identifier] for job in jobs])

@@ -9,13 +9,16 @@ leak in. Each raw wheel lands in ``dist-dir`` as soon as its identifier finishes
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -27,7 +30,7 @@ from manywheels.errors import CommandError, ProjectError
 from manywheels.fsutil import sha256_file
 from manywheels.plan import Target
 from manywheels.render import render
-from manywheels.run import CONTAINER_ROOT, Run
+from manywheels.run import CONTAINER_ROOT, Run, host_build_environment
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs
 from manywheels.ui import SummaryRow
 
@@ -74,11 +77,68 @@ def read_sdist(path: Path) -> SdistInfo:
     )
 
 
+_NOT_SOURCES = {".nox", ".tox", ".venv", "venv", "__pycache__", ".mypy_cache", ".pytest_cache",
+                ".ruff_cache", "node_modules"}
+"""Directories never copied for the sdist build (``.git`` is: setuptools-scm needs it)."""
+
+
+def copy_project_tree(src: Path, dest: Path, skip: Callable[[Path], bool]) -> None:
+    """Copy the project tree to ``dest`` (which must not exist) for the sdist build.
+
+    Files keep their modes and times. Symbolic links pointing inside the tree stay
+    links; links pointing outside it are replaced by a copy of their target (what a
+    build backend reading the tree would see); dangling outward links are left out.
+    ``skip`` (on host paths) leaves files and directories out.
+    """
+    root = src.resolve()
+    outward: list[Path] = []
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        ignored = set()
+        for name in names:
+            path = Path(directory) / name
+            if skip(path):
+                ignored.add(name)
+            elif path.is_symlink():
+                target = path.resolve()
+                if target != root and root not in target.parents:
+                    ignored.add(name)
+                    outward.append(path)
+        return ignored
+
+    shutil.copytree(root, dest, symlinks=True, ignore=ignore)
+    for link in outward:
+        copy = dest / link.relative_to(root)
+        if link.is_dir():
+            shutil.copytree(link, copy, symlinks=True)
+        elif link.exists():
+            shutil.copy2(link, copy)
+
+
+def _kill_group(process: subprocess.Popen[str]) -> None:
+    """Stop a build process and everything it started (its own session)."""
+    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break
+        try:
+            process.wait(timeout=grace)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+
+
 def build_sdist(run: Run) -> SdistInfo:
     """Build the project's sdist on the host with pypa/build into ``dist-dir``.
 
-    Uses ``--installer uv`` when uv is available (faster build environments). The
-    sdist is written to a temporary directory and moved into ``dist-dir`` atomically.
+    The build runs in a temporary copy of the project tree (``dist-dir``, ``output-dir``,
+    virtual environments and caches left out), so the tree itself is never written
+    (setuptools writes ``*.egg-info``), with the host environment minus credentials
+    (:func:`~manywheels.run.host_build_environment`). Uses ``--installer uv`` when uv is
+    available (faster build environments). The sdist is written to a temporary
+    directory and moved into ``dist-dir`` atomically. An interrupt stops the build
+    process and everything it started.
 
     Raises:
         ProjectError: the sdist build failed (the log path is named).
@@ -89,8 +149,16 @@ def build_sdist(run: Run) -> SdistInfo:
     if shutil.which("uv") or _has_uv_module():
         command += ["--installer", "uv"]
     config.dist_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=config.dist_dir, prefix=".sdist-") as tmp:
-        command += ["--outdir", tmp, str(config.project_dir)]
+    outputs = {config.dist_dir.resolve(), config.output_dir.resolve()}
+
+    def skip(path: Path) -> bool:
+        return path.name in _NOT_SOURCES or path.resolve() in outputs
+
+    with tempfile.TemporaryDirectory(dir=config.dist_dir, prefix=".sdist-") as tmp, \
+            tempfile.TemporaryDirectory(prefix="manywheels-sdist-src-") as scratch:
+        source = Path(scratch) / config.project_dir.name
+        copy_project_tree(config.project_dir, source, skip)
+        command += ["--outdir", tmp, str(source)]
         run.ui.info(f"building the sdist of {config.project_dir}")
         started = time.monotonic()
         with run.ui.target_output("sdist", log) as sink:
@@ -100,12 +168,21 @@ def build_sdist(run: Run) -> SdistInfo:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
-                cwd=config.project_dir,
+                cwd=source,
+                env=host_build_environment(run.host_env),
+                start_new_session=True,
             )
-            assert process.stdout is not None
-            for line in process.stdout:
-                sink(line.rstrip("\n"), "stdout")
-            code = process.wait()
+            try:
+                assert process.stdout is not None
+                for line in process.stdout:
+                    sink(line.rstrip("\n"), "stdout")
+                code = process.wait()
+            except BaseException:
+                _kill_group(process)
+                raise
+            finally:
+                if process.stdout is not None:
+                    process.stdout.close()
         if code != 0:
             msg = f"building the sdist failed with exit code {code}; log: {log}"
             raise ProjectError(msg)
@@ -237,6 +314,9 @@ def build(run: Run) -> StageResult:
     run.ui.heading("manywheels: build")
     if run.config.dry_run:
         return _dry_run(run)
+    # Check the input before writing anything: engine, image, policy, tags in the image.
+    run.targets(run.config.requires_python)
+    run.lock_outputs()
     sdist = build_sdist(run)
     targets = run.targets(sdist.requires_python)
     run.ui.info(

@@ -148,6 +148,7 @@ def repair(run: Run) -> StageResult:
     if not wheels:
         msg = f"dist-dir {config.dist_dir} holds only wheels left over from earlier build runs"
         raise NothingToDoError(msg)
+    run.lock_outputs()
     for wheel in wheels:
         identifier = run.report.find_wheel("build", wheel.name)
         target = run.report.targets.get(identifier or "", {})

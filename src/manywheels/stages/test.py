@@ -159,6 +159,7 @@ def test(run: Run) -> StageResult:
     if not plan:
         msg = f"output-dir {config.output_dir} holds only wheels left over from earlier build runs"
         raise NothingToDoError(msg)
+    run.lock_outputs()
     if config.test_command is None:
         run.ui.info("no test-command configured: test stage skipped")
         rows = []
