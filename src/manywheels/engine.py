@@ -39,6 +39,7 @@ from docker.models.containers import Container as DockerContainer
 
 from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoundError
 from manywheels.lock import owner_token
+from manywheels.timing import command_timer
 
 __all__ = [
     "CA_BUNDLE_PATH",
@@ -513,11 +514,12 @@ class Container:
         tail: deque[str] = deque(maxlen=tail_lines)
         out = _LineSplitter("stdout", sink, tail)
         err = _LineSplitter("stderr", sink, tail)
-        for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
-            if stdout:
-                out.feed(stdout)
-            if stderr:
-                err.feed(stderr)
+        with command_timer():  # the command's own time (manywheels.timing)
+            for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
+                if stdout:
+                    out.feed(stdout)
+                if stderr:
+                    err.feed(stderr)
         out.close()
         err.close()
         code = api.exec_inspect(exec_id).get("ExitCode")
@@ -642,6 +644,32 @@ class Container:
     def read_text(self, path: str) -> str:
         """The text of a container file."""
         return self.output(["cat", path])
+
+    def commit(
+        self, repository: str, tag: str, *, conf: Mapping[str, Any] | None = None,
+        message: str | None = None,
+    ) -> str:
+        """Commit the container's file system as the image ``repository:tag``.
+
+        Args:
+            repository: image repository, e.g. ``manywheels-before-all``.
+            tag: image tag.
+            conf: image configuration overriding the container's (``Env``, ``Cmd``,
+                ``Labels``, ...; fields left out are taken from the container).
+            message: commit message.
+
+        Returns:
+            The new image id.
+
+        Raises:
+            docker.errors.APIError: the engine refused.
+        """
+        if self._container is None:
+            msg = "container not started"
+            raise RuntimeError(msg)
+        image = self._container.commit(repository=repository, tag=tag, message=message,
+                                       conf=dict(conf) if conf is not None else None)
+        return str(image.id)
 
     def __repr__(self) -> str:
         return f"Container(image={self.image!r}, name={self.name!r})"

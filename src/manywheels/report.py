@@ -79,6 +79,22 @@ class RunReport:
             target.setdefault("stages", {})[stage] = dict(fields)
             self._save()
 
+    def update(self, identifier: str, stage: str, **fields: Any) -> None:
+        """Add fields to the record of one stage of one identifier (created when absent),
+        e.g. the time accounting ``timing`` of :mod:`manywheels.timing`."""
+        with self._lock:
+            target = self.targets.setdefault(identifier, {"stages": {}})
+            target.setdefault("stages", {}).setdefault(stage, {}).update(fields)
+            self._save()
+
+    def set_section(self, section: str, key: str, **fields: Any) -> None:
+        """Replace ``report[section][key]`` with ``fields``: run-level facts such as
+        ``before_all`` (per image: ``ran`` or ``cached``, the image, seconds) and
+        ``caches`` (per image: the mounted cache directories or volumes)."""
+        with self._lock:
+            self.data.setdefault(section, {})[key] = dict(fields)
+            self._save()
+
     def stage(self, identifier: str, stage: str) -> Mapping[str, Any]:
         """The record of one stage (empty when absent)."""
         record: Mapping[str, Any] = self.targets.get(identifier, {}).get("stages", {}).get(

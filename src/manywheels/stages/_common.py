@@ -15,6 +15,7 @@ from manywheels import signals
 from manywheels.errors import CommandError, ManywheelsError, StageFailedError
 from manywheels.run import Run
 from manywheels.tags import PythonTag, identifier, parse_python_tag
+from manywheels.timing import Timing, measure
 from manywheels.ui import SummaryRow
 
 __all__ = ["Job", "StageResult", "is_pure", "run_jobs", "wheel_identifier"]
@@ -73,7 +74,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
         started = time.monotonic()
         where = f"; log: {job.log}" if job.log else ""
         try:
-            detail = job.work()
+            detail = _timed(run, stage, job)
         except Exception as error:  # noqa: BLE001 - one identifier's failure never loses the others
             took = time.monotonic() - started
             if run.cancelled.is_set():
@@ -124,6 +125,19 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     if result.failures:
         raise StageFailedError(stage, result.failures)
     return result
+
+
+def _timed(run: Run, stage: str, job: Job) -> str:
+    """Run one job; record in the report (``timing``) how its wall time split between
+    the commands it ran and the tool itself (:mod:`manywheels.timing`)."""
+    spent: Timing | None = None
+    try:
+        with measure() as spent:
+            return job.work()
+    finally:
+        if spent is not None and not run.config.dry_run:
+            with contextlib.suppress(Exception):
+                run.report.update(job.identifier, stage, timing=spent.as_record())
 
 
 _INTERRUPT_GRACE_S = 60.0

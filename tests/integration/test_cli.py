@@ -1,0 +1,199 @@
+"""The `manywheels` command against real containers: plan and matrix read the image,
+init + matrix + the workflow's job command fan a build out, and the exported script
+builds repaired wheels with nothing but `docker run`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from packaging.utils import parse_wheel_filename
+
+from manywheels.engine import Engine, find_ca_bundle
+from manywheels.errors import ExitCode
+
+ROOT = Path(__file__).resolve().parents[2]
+CEXT = ROOT / "examples" / "cext"
+
+
+def copy_project(tmp_path: Path, requires_python: str | None = None) -> Path:
+    project = tmp_path / "cext"
+    shutil.copytree(CEXT, project, ignore=shutil.ignore_patterns(
+        "dist", "wheelhouse", "*.egg-info", "__pycache__", "build"))
+    if requires_python:
+        pyproject = project / "pyproject.toml"
+        pyproject.write_text(re.sub(r'requires-python = "[^"]*"',
+                                    f'requires-python = "{requires_python}"',
+                                    pyproject.read_text()))
+    return project
+
+
+def run(cwd: Path, *args: str, env: dict[str, str] | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    environ = {k: v for k, v in os.environ.items()
+               if not k.startswith(("MANYWHEELS_", "INVOKE_"))}
+    environ.update(env or {})
+    return subprocess.run([sys.executable, "-m", *args], cwd=cwd, env=environ, text=True,
+                          capture_output=True, check=False, timeout=900)
+
+
+def image_pythons(engine: Engine, image: str) -> list[str]:
+    out = engine.client.containers.run(image, ["ls", "-1", "/opt/python"], remove=True)
+    names = out.decode().split()
+    return sorted((n.split("-")[0] for n in names if re.fullmatch(r"cp3\d+-cp3\d+", n)),
+                  key=lambda tag: int(tag[3:]))
+
+
+def leftovers(engine: Engine, project: Path) -> list[object]:
+    return list(engine.client.containers.list(
+        all=True, filters={"label": f"io.manywheels.project={project}"}))
+
+
+def wheel_pythons(directory: Path) -> set[str]:
+    found = set()
+    for wheel in directory.glob("*.whl"):
+        tags = parse_wheel_filename(wheel.name)[3]
+        assert all(t.platform.startswith("manylinux_") or t.platform.startswith("manylinux1")
+                   for t in tags), wheel.name
+        found |= {t.interpreter for t in tags}
+    return found
+
+
+def test_plan_lists_identifiers_interpreters_and_image(tmp_path: Path, test_image: str,
+                                                       engine: Engine) -> None:
+    project = copy_project(tmp_path, ">=3.11")
+    expected = [t for t in image_pythons(engine, test_image) if int(t[3:]) >= 11]
+    result = run(project, "manywheels", "plan", "--image", test_image, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["checked"] is True
+    assert [t["python"] for t in plan["targets"]] == expected
+    first = plan["targets"][0]
+    tag = first["python"]
+    assert first == {
+        "identifier": f"{tag}-manylinux_x86_64", "python": tag,
+        "interpreter": f"/opt/python/{tag}-{tag}/bin/python",
+        "image": test_image, "plat": "manylinux_2_36_x86_64",
+    }
+    text = run(project, "manywheels", "plan", "--image", test_image)
+    assert text.returncode == 0
+    assert f"/opt/python/{tag}-{tag}/bin/python" in text.stdout
+    assert leftovers(engine, project) == []
+
+
+def test_plan_names_what_the_image_has(tmp_path: Path, test_image: str) -> None:
+    result = run(copy_project(tmp_path), "manywheels", "plan", "--image", test_image,
+                 "--python", "cp36")
+    assert result.returncode == ExitCode.CONFIG
+    assert "Traceback" not in result.stderr
+    assert re.search(r"manywheels: error: python tag cp36 is not in image .*; the image has: cp3",
+                     result.stderr)
+
+
+def test_matrix_reads_the_image_when_python_is_not_configured(
+    tmp_path: Path, test_image: str, engine: Engine
+) -> None:
+    project = copy_project(tmp_path)
+    result = run(project, "manywheels", "matrix", "--format", "github",
+                 env={"MANYWHEELS_IMAGE": test_image})
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)["include"]
+    expected = [t for t in image_pythons(engine, test_image) if int(t[3:]) >= 9]
+    assert [e["python"] for e in entries] == expected
+    assert [e["identifiers"] for e in entries] == [f"{t}-manylinux_x86_64" for t in expected]
+    assert leftovers(engine, project) == []
+
+
+def test_init_then_one_matrix_job_as_the_workflow_runs_it(tmp_path: Path,
+                                                          test_image: str) -> None:
+    """`manywheels init`, then what the workflow does on one runner: take a matrix entry
+    and run `nox -s wheels -- --python ${{ matrix.python }}`."""
+    project = copy_project(tmp_path)
+    (project / "pyproject.toml").write_text(
+        (project / "pyproject.toml").read_text().replace("[tool.manywheels]\n", "")
+        .replace("test-command", "# moved below\n#test-command")
+    )
+    assert run(project, "manywheels", "init").returncode == 0
+    pyproject = project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace(
+        "# python = ", 'python = ["cp311", "cp312", "cp313"]\n# python = ', 1))
+    workflow = (project / ".github" / "workflows" / "wheels.yml").read_text()
+    assert "nox -s wheels -- --python ${{ matrix.python }}" in workflow
+
+    listed = run(project, "nox", "-l")
+    assert "- wheels-build" in listed.stdout
+
+    env = {"MANYWHEELS_IMAGE": test_image}
+    matrix = run(project, "manywheels", "matrix", "--group-size", "2", env=env)
+    assert matrix.returncode == 0, matrix.stderr
+    entries = json.loads(matrix.stdout)["include"]
+    assert [e["python"] for e in entries] == ["cp311 cp312", "cp313"]
+
+    job = run(project, "nox", "-s", "wheels", "--", "--python", *entries[0]["python"].split(),
+              env=env)
+    assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-6000:]
+    assert wheel_pythons(project / "wheelhouse") == {"cp311", "cp312"}
+
+
+def docker_run(project: Path, image: str) -> subprocess.CompletedProcess[str]:
+    command = ["docker", "run", "--rm", "-v", f"{project}:/io"]
+    ca = find_ca_bundle()
+    if ca is not None:
+        command += ["-v", f"{ca}:/ca.crt:ro", "-e", "PIP_CERT=/ca.crt",
+                    "-e", "SSL_CERT_FILE=/ca.crt"]
+    command += [image, "bash", "/io/build-wheels.sh"]
+    return subprocess.run(command, text=True, capture_output=True, check=False, timeout=900)
+
+
+def test_exported_script_builds_repaired_tested_wheels(tmp_path: Path, test_image: str) -> None:
+    project = copy_project(tmp_path)
+    exported = run(project, "manywheels", "export-script", "--python", "cp311", "cp312",
+                   "-o", "build-wheels.sh")
+    assert exported.returncode == 0, exported.stderr
+    before = sorted(str(p.relative_to(project)) for p in project.rglob("*"))
+    if os.geteuid() == 0:
+        os.chown(project, 4321, 4321)
+
+    result = docker_run(project, test_image)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    assert wheel_pythons(project / "wheelhouse") == {"cp311", "cp312"}
+    # The test-command printed the extension's path: installed from the wheel, in a venv.
+    assert len(re.findall(r"/venv/lib/python3\.\d+/site-packages/mwdemo/_core\.cpython",
+                          result.stdout)) == 2
+    assert sorted(p.name for p in (project / "dist").iterdir()) == [
+        "mwdemo-0.1.0-cp311-cp311-linux_x86_64.whl",
+        "mwdemo-0.1.0-cp312-cp312-linux_x86_64.whl",
+        "mwdemo-0.1.0.tar.gz",
+    ]
+    after = sorted(str(p.relative_to(project)) for p in project.rglob("*")
+                   if p.parts[len(project.parts)] not in {"wheelhouse", "dist"})
+    assert after == before  # the mounted tree got only the outputs
+    if os.geteuid() == 0:
+        for path in [*(project / "wheelhouse").iterdir(), *(project / "dist").iterdir()]:
+            assert (path.stat().st_uid, path.stat().st_gid) == (4321, 4321), path
+
+
+def test_exported_script_picks_pythons_from_the_image(tmp_path: Path, test_image: str,
+                                                      engine: Engine) -> None:
+    project = copy_project(tmp_path, ">=3.12")
+    (project / "build-wheels.sh").write_text(
+        run(project, "manywheels", "export-script").stdout)
+    result = docker_run(project, test_image)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    expected = {t for t in image_pythons(engine, test_image) if int(t[3:]) >= 12}
+    assert wheel_pythons(project / "wheelhouse") == expected
+
+
+def test_exported_script_stops_on_a_failing_test(tmp_path: Path, test_image: str) -> None:
+    project = copy_project(tmp_path)
+    script = run(project, "manywheels", "export-script", "--python", "cp312",
+                 "--test-command", "python -c 'raise SystemExit(3)'").stdout
+    (project / "build-wheels.sh").write_text(script)
+    result = docker_run(project, test_image)
+    assert result.returncode == 3
+    assert "cp312-manylinux_x86_64: test" in result.stderr
