@@ -87,7 +87,7 @@ class RunReport:
             target.setdefault("stages", {}).setdefault(stage, {}).update(fields)
             self._save()
 
-    def set_section(self, section: str, key: str, **fields: Any) -> None:
+    def set_section(self, section: str, key: str, /, **fields: Any) -> None:
         """Replace ``report[section][key]`` with ``fields``: run-level facts such as
         ``before_all`` (per image: ``ran`` or ``cached``, the image, seconds) and
         ``caches`` (per image: the mounted cache directories or volumes)."""

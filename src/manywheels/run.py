@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
@@ -19,7 +20,7 @@ from typing import Any
 
 import docker.errors
 
-from manywheels import signals
+from manywheels import cache, signals
 from manywheels.config import Config
 from manywheels.engine import (
     OWNER_LABEL,
@@ -109,6 +110,7 @@ class Run:
         self._pythons: dict[str, list[PythonTag]] = {}
         self._containers: dict[str, Container] = {}
         self._before_all_done: set[str] = set()
+        self._caches: dict[str, cache.ContainerCaches] = {}
         self._lock = threading.RLock()
         self._report: RunReport | None = None
         self._dir_locks: list[DirectoryLock] = []
@@ -234,18 +236,52 @@ class Run:
             if self.cancelled.is_set():
                 msg = "the run was interrupted: no new container is started"
                 raise RuntimeError(msg)
-            self.image(ref)
+            info = self.image(ref)
             self._check_leftovers()
+            # Host caches (pip, uv, ccache) mounted; a cached before-all image used as is.
+            caches = cache.container_caches(self.config, info, self.engine, self.host_env)
+            environment = container_environment(self.config, self.host_env)
+            key = self._before_all_key(info, environment)
+            cached = cache.find_before_all_image(self.engine, key) if key else None
             container = self.engine.container(
-                ref,
-                env=container_environment(self.config, self.host_env),
+                cached or ref,
+                env={**environment, **caches.env},
                 ca_bundle=find_ca_bundle(self.host_env),
                 run_id=self.run_id,
                 labels={"io.manywheels.project": str(self.config.project_dir)},
+                volumes=caches.volumes,
             )
             self._containers[ref] = container
+            self._caches[ref] = caches
             container.start()
+            if cached is not None:
+                self.ui.info(f"before-all: reusing the image {cached} (before-all does not run "
+                             "again; clear it with `nox -s wheels-clean-cache`)")
+                self.report.set_section("before_all", ref, status="cached", image=cached,
+                                        key=key)
+                self._before_all_done.add(ref)
+                self._enable_ccache(ref, container)
             return container
+
+    def _before_all_key(self, info: ImageInfo, environment: Mapping[str, str]) -> str | None:
+        """The before-all image key (:func:`manywheels.cache.before_all_key`); ``None``
+        without before-all, with ``cache = false`` or in a dry run."""
+        script = self.config.before_all.strip()
+        if not script or not self.config.cache or self.config.dry_run:
+            return None
+        text = render("before_all.sh.j2", before_all=script)
+        return cache.before_all_key(info, text, environment)
+
+    def _enable_ccache(self, ref: str, container: Container) -> None:
+        caches = self._caches.get(ref)
+        if caches is None or not caches.ccache:
+            return
+        enabled, detail = cache.enable_ccache(container)
+        if enabled:
+            where = cache.cache_root(self.config, self.host_env)
+            self.ui.info(f"ccache: {detail}, cache in {where}")
+        else:
+            self.ui.warn(f"ccache: {detail}; compiling without it")
 
     def pythons(self, ref: str | None = None) -> list[PythonTag]:
         """The CPython tags under ``/opt/python`` in the image."""
@@ -280,17 +316,29 @@ class Run:
         ref = ref or self.config.image
         script = self.config.before_all.strip()
         with self._lock:
-            if not script or ref in self._before_all_done:
+            if ref in self._before_all_done:
                 return
             if self.config.dry_run:
-                self.show_script("before-all", render("before_all.sh.j2", before_all=script))
+                if script:
+                    self.show_script("before-all", render("before_all.sh.j2", before_all=script))
                 self._before_all_done.add(ref)
                 return
             container = self.container(ref)
+            if ref in self._before_all_done:  # started from the cached before-all image
+                return
+            if script:
+                self._run_before_all(ref, container, script)
+            self._enable_ccache(ref, container)
+            self._before_all_done.add(ref)
+
+    def _run_before_all(self, ref: str, container: Container, script: str) -> None:
+        """Run before-all in a fresh container; commit the result when caching."""
+        with self._lock:
             text = render("before_all.sh.j2", before_all=script)
             log = self.log_dir("before-all") / "before-all.log"
             self.save_script(self.log_dir("before-all") / "before-all.sh", text)
             self.ui.info("running before-all")
+            started = time.monotonic()
             with self.ui.target_output("before-all", log) as sink:
                 try:
                     container.run(text, sink=sink)
@@ -302,7 +350,21 @@ class Run:
                         self.ui.error(f"  {line}")
                     error.args = (f"before-all failed with exit code {error.returncode}",)
                     raise
-            self._before_all_done.add(ref)
+            took = time.monotonic() - started
+            self.ui.info(f"before-all done in {took:.1f} s")
+            environment = container_environment(self.config, self.host_env)
+            key = self._before_all_key(self.image(ref), environment)
+            image = None
+            if key is not None:
+                try:
+                    image = cache.commit_before_all(self.engine, container, self.image(ref), key,
+                                                    environment)
+                except cache.CacheError as error:
+                    self.ui.warn(f"before-all: {error}; the next run runs it again")
+                else:
+                    self.ui.info(f"before-all: kept as the image {image} for later runs")
+            self.report.set_section("before_all", ref, status="ran", duration_s=round(took, 3),
+                                    image=image, key=key, log="logs/before-all/before-all.log")
 
     # ------------------------------------------------------------------ files
 

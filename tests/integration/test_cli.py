@@ -4,14 +4,19 @@ builds repaired wheels with nothing but `docker run`."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from packaging.utils import parse_wheel_filename
 
 from manywheels.engine import Engine, find_ca_bundle
@@ -197,3 +202,93 @@ def test_exported_script_stops_on_a_failing_test(tmp_path: Path, test_image: str
     result = docker_run(project, test_image)
     assert result.returncode == 3
     assert "cp312-manylinux_x86_64: test" in result.stderr
+
+
+# ------------------------------------------------------------------ remote engines
+
+
+@pytest.fixture
+def tcp_engine() -> Iterator[str]:
+    """The local engine re-exposed at tcp://127.0.0.1:PORT by a byte-pumping proxy: to
+    manywheels it is a remote engine (no shared filesystem is assumed either way)."""
+    host = os.environ.get("DOCKER_HOST", "")
+    sock_path = host[len("unix://"):] if host.startswith("unix://") else "/var/run/docker.sock"
+    if not Path(sock_path).exists():
+        pytest.skip(f"the local engine is not at a unix socket ({host or sock_path})")
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(32)
+    server.settimeout(0.2)
+    stop = threading.Event()
+    conns: list[socket.socket] = []
+
+    def pump(src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            with contextlib.suppress(OSError):
+                dst.shutdown(socket.SHUT_WR)
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                client, _ = server.accept()
+            except OSError:
+                continue
+            client.settimeout(None)
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(sock_path)
+            conns.extend((client, upstream))
+            threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"tcp://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in conns:
+        conn.close()
+    server.close()
+
+
+def test_remote_engine_over_tcp(tmp_path: Path, test_image: str, tcp_engine: str,
+                                engine: Engine) -> None:
+    project = copy_project(tmp_path)
+    (project / "noxfile.py").write_text("import manywheels.nox\n\nmanywheels.nox.register()\n")
+    env = {"DOCKER_HOST": tcp_engine, "MANYWHEELS_IMAGE": test_image}
+    plan = run(project, "manywheels", "plan", "--python", "cp312", "--format", "json", env=env)
+    assert plan.returncode == 0, plan.stderr
+    assert json.loads(plan.stdout)["checked"] is True
+    job = run(project, "nox", "-s", "wheels", "--", "--python", "cp312", env=env)
+    assert job.returncode == 0, job.stdout[-3000:] + job.stderr[-6000:]
+    assert wheel_pythons(project / "wheelhouse") == {"cp312"}
+    assert leftovers(engine, project) == []
+
+
+def test_docker_context(tmp_path: Path, test_image: str, tcp_engine: str) -> None:
+    """A `docker context` selects the engine when DOCKER_HOST is unset."""
+    if shutil.which("docker") is None:
+        pytest.skip("no docker CLI to create a context with")
+    config_dir = tmp_path / "docker-config"
+    env = {"DOCKER_CONFIG": str(config_dir)}
+    environ = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    environ.update(env)
+    for command in (["context", "create", "mw-remote", "--docker", f"host={tcp_engine}"],
+                    ["context", "use", "mw-remote"]):
+        subprocess.run(["docker", *command], env=environ, check=True, capture_output=True)
+    project = copy_project(tmp_path)
+    result = run(project, "manywheels", "plan", "--image", test_image, "--python", "cp312",
+                 env={**env, "DOCKER_HOST": ""})
+    assert result.returncode == 0, result.stderr
+    broken = env | {"DOCKER_HOST": ""}
+    subprocess.run(["docker", "context", "create", "mw-nowhere", "--docker",
+                    "host=tcp://127.0.0.1:9"], env=environ, check=True, capture_output=True)
+    subprocess.run(["docker", "context", "use", "mw-nowhere"], env=environ, check=True,
+                   capture_output=True)
+    refused = run(project, "manywheels", "plan", "--image", test_image, env=broken)
+    assert refused.returncode == ExitCode.ENGINE
+    assert "tcp://127.0.0.1:9" in refused.stderr

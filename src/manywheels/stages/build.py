@@ -325,9 +325,10 @@ def build(run: Run) -> StageResult:
     )
     image = run.image(run.config.image)
     container = run.container(run.config.image)
+    # before-all first, in the fresh container: its result may be committed as an image.
+    run.ensure_before_all(run.config.image)
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
     container.copy_into(sdist.path, sdist_in_container)
-    run.ensure_before_all(run.config.image)
     for target in targets:
         run.report.set_target(
             target.identifier, python=target.python.tag, image=target.image,
