@@ -91,8 +91,9 @@ class Leftovers:
         orphaned: names of containers whose owning process is gone (a crashed or killed
             run); safe to remove.
         in_use: names of containers of a live run of this host; never touched.
-        unknown: names of containers owned by another host (a shared engine); reported,
-            removed only when they are not running.
+        unknown: names of running containers whose owner cannot be checked: another
+            host's (a shared engine), or started by a manywheels without owner labels;
+            reported, never removed.
     """
 
     orphaned: tuple[str, ...] = ()
@@ -120,7 +121,7 @@ def classify_leftovers(
         if current_run is not None and labels.get(run_id_label) == current_run:
             continue
         token = labels.get(owner_label)
-        alive = owner_alive(token) if token else False
+        alive = owner_alive(token) if token else None
         if alive is False:
             orphaned.append(name)
         elif alive is True:

@@ -406,6 +406,12 @@ class Run:
             [(name, c.labels, c.status) for name, c in found.items()],
             OWNER_LABEL, RUN_LABEL, current_run=self.run_id,
         )
+        if kinds.unknown:
+            self.ui.warn(
+                f"{len(kinds.unknown)} running manywheels container(s) whose owner cannot be "
+                f"checked (another host, or an older manywheels): {', '.join(kinds.unknown)}; "
+                "left alone (`docker rm -f NAME` removes one)"
+            )
         if not kinds.orphaned:
             return
         names = ", ".join(kinds.orphaned)
