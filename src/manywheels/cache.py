@@ -1,0 +1,461 @@
+"""Caches that outlive a run: pip, uv and ccache directories, and before-all images.
+
+**Download and compiler caches.** Every container gets the host's cache directories
+mounted read-write at :data:`CACHE_MOUNT` (``/manywheels-cache/{pip,uv,ccache}``),
+one set per image reference, under ``cache-dir`` (default
+``$XDG_CACHE_HOME/manywheels``, i.e. ``~/.cache/manywheels``)::
+
+    <cache-dir>/images/<image-slug>/pip      PIP_CACHE_DIR
+    <cache-dir>/images/<image-slug>/uv       UV_CACHE_DIR (UV_LINK_MODE=copy)
+    <cache-dir>/images/<image-slug>/ccache   CCACHE_DIR (only with ``ccache = true``)
+
+so build environments (``python -m build --installer uv``), test environments
+(``uv venv`` + ``uv pip install``) and pip fall-backs download each distribution once.
+pip, uv and ccache all lock their own caches, so concurrent runs may share them.
+With ``ccache = true`` the compilers (``gcc``, ``cc``, ``g++``, ``c++``, ``clang``,
+``clang++``) are reached through ccache by links in :data:`CCACHE_BIN`, first on
+``PATH``; ccache itself must be in the image or installed by ``before-all``.
+
+A remote engine (``DOCKER_HOST=tcp://…`` or ``ssh://…``) cannot bind-mount host
+directories: the caches are then named volumes on the engine's side,
+``manywheels-cache-<image-slug>-<kind>``, labelled :data:`CACHE_LABEL`.
+
+**before-all images.** After ``before-all`` succeeds, the container is committed as
+the image ``manywheels-before-all:<key>``, the key a hash of the image id and digest,
+the rendered before-all script and the complete container environment
+(:func:`before_all_key`). The next run with the same key starts from that image and
+skips before-all. The committed image keeps the base image's ``ENV`` and ``CMD``;
+variables the run added are blanked in its configuration (their values, credentials
+among them, never land in an image) and set again by every run that uses it.
+
+:func:`clear` removes any of these. ``cache = false`` turns them all off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import re
+import shutil
+from collections.abc import Collection, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import docker.errors
+
+from manywheels.errors import ManywheelsError
+
+if TYPE_CHECKING:
+    from manywheels.config import Config
+    from manywheels.engine import Container, Engine, ImageInfo
+
+__all__ = [
+    "BEFORE_ALL_LABEL",
+    "BEFORE_ALL_REPOSITORY",
+    "CACHE_KINDS",
+    "CACHE_LABEL",
+    "CACHE_MOUNT",
+    "CCACHE_BIN",
+    "CacheError",
+    "Cleared",
+    "ContainerCaches",
+    "before_all_key",
+    "before_all_tag",
+    "cache_root",
+    "clear",
+    "commit_before_all",
+    "container_caches",
+    "default_cache_root",
+    "directory_size",
+    "enable_ccache",
+    "find_before_all_image",
+    "hand_back",
+    "image_slug",
+    "is_local_engine",
+]
+
+CACHE_MOUNT = "/manywheels-cache"
+"""Where the caches are mounted in containers."""
+CCACHE_BIN = "/manywheels/ccache-bin"
+"""Container directory of the compiler links to ccache (first on ``PATH`` with ccache)."""
+CACHE_KINDS = ("pip", "uv", "ccache")
+"""The download and compiler caches, by name."""
+BEFORE_ALL_REPOSITORY = "manywheels-before-all"
+"""Repository of the committed before-all images (tag: the key's first 24 hex digits)."""
+BEFORE_ALL_LABEL = "io.manywheels.before-all"
+"""Label of the committed before-all images; its value is the full key."""
+CACHE_LABEL = "io.manywheels.cache"
+"""Label of the named cache volumes (remote engines); its value is the cache kind."""
+KEY_VERSION = "1"
+"""Bumped when what goes into a before-all image changes."""
+
+_DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+_COMPILERS = ("gcc", "cc", "g++", "c++", "clang", "clang++")
+
+
+class CacheError(ManywheelsError):
+    """A cache could not be created or removed (the message names the path or object)."""
+
+
+# --------------------------------------------------------------------------- locations
+
+
+def default_cache_root(env: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/manywheels``, else ``~/.cache/manywheels``."""
+    env = os.environ if env is None else env
+    base = env.get("XDG_CACHE_HOME")
+    if base and Path(base).is_absolute():
+        return Path(base) / "manywheels"
+    home = env.get("HOME")
+    return (Path(home) if home else Path.home()) / ".cache" / "manywheels"
+
+
+def cache_root(config: Config, env: Mapping[str, str] | None = None) -> Path:
+    """The cache directory of a configuration: ``cache-dir`` (relative paths relative to
+    the project directory) or :func:`default_cache_root`."""
+    if config.cache_dir is None:
+        return default_cache_root(env)
+    path = config.cache_dir
+    return path if path.is_absolute() else (config.project_dir / path).resolve()
+
+
+def image_slug(ref: str) -> str:
+    """A file and volume name for an image reference:
+    ``quay.io/pypa/manylinux_2_28_x86_64`` -> ``quay.io_pypa_manylinux_2_28_x86_64-latest``
+    (at most 100 characters; long references end in a hash)."""
+    name = ref if ("@" in ref or ":" in ref.rsplit("/", 1)[-1]) else f"{ref}:latest"
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", name.replace(":", "-")).strip("_.-") or "image"
+    if len(slug) > 100:
+        slug = slug[:87] + "-" + hashlib.sha256(ref.encode()).hexdigest()[:12]
+    return slug
+
+
+def is_local_engine(engine: Engine) -> bool:
+    """True when the engine runs on this machine (a unix socket or named pipe), so host
+    directories can be bind-mounted; false for ``tcp://`` and ``ssh://`` engines."""
+    base_url = str(getattr(engine.client.api, "base_url", ""))
+    return base_url.startswith(("http+docker://localhost", "http+docker://localnpipe"))
+
+
+# --------------------------------------------------------------------------- mounts
+
+
+@dataclass(frozen=True)
+class ContainerCaches:
+    """What a container gets for its caches.
+
+    Attributes:
+        volumes: host directory or named volume -> container path.
+        env: ``PIP_CACHE_DIR``, ``UV_CACHE_DIR``, ``UV_LINK_MODE``, ``CCACHE_DIR``, ``PATH``.
+        host_dirs: the host directories mounted (empty for named volumes).
+        ccache: ccache was asked for (``ccache = true``).
+    """
+
+    volumes: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)
+    host_dirs: tuple[Path, ...] = ()
+    ccache: bool = False
+
+
+def _volume_name(slug: str, kind: str) -> str:
+    return f"manywheels-cache-{slug}-{kind}"
+
+
+def container_caches(
+    config: Config, image: ImageInfo, engine: Engine, env: Mapping[str, str] | None = None
+) -> ContainerCaches:
+    """The cache mounts and variables of a container of ``image`` (none when ``cache`` is
+    false). Host directories are created; on a remote engine the named volumes are.
+
+    Raises:
+        CacheError: a cache directory or volume cannot be created.
+    """
+    if not config.cache:
+        return ContainerCaches()
+    kinds = [kind for kind in CACHE_KINDS if kind != "ccache" or config.ccache]
+    slug = image_slug(image.ref)
+    volumes: dict[str, str] = {}
+    host_dirs: list[Path] = []
+    if is_local_engine(engine):
+        base = cache_root(config, env) / "images" / slug
+        for kind in kinds:
+            path = base / kind
+            try:
+                path.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                msg = f"cannot create the cache directory {path}: {error.strerror or error}"
+                raise CacheError(msg) from None
+            volumes[str(path)] = f"{CACHE_MOUNT}/{kind}"
+            host_dirs.append(path)
+    else:
+        for kind in kinds:
+            name = _volume_name(slug, kind)
+            try:
+                engine.client.volumes.create(name, labels={CACHE_LABEL: kind,
+                                                           "io.manywheels.image": image.ref})
+            except docker.errors.APIError as error:
+                msg = f"cannot create the cache volume {name}: {error}"
+                raise CacheError(msg) from None
+            volumes[name] = f"{CACHE_MOUNT}/{kind}"
+    variables = {
+        "PIP_CACHE_DIR": f"{CACHE_MOUNT}/pip",
+        "UV_CACHE_DIR": f"{CACHE_MOUNT}/uv",
+        # The cache is another file system than the container's: no hard links.
+        "UV_LINK_MODE": "copy",
+    }
+    if config.ccache:
+        variables["CCACHE_DIR"] = f"{CACHE_MOUNT}/ccache"
+        variables["CCACHE_BASEDIR"] = "/manywheels"
+        search = image.env.get("PATH") or _DEFAULT_PATH
+        variables["PATH"] = f"{CCACHE_BIN}:{search}"
+    return ContainerCaches(volumes=volumes, env=variables, host_dirs=tuple(host_dirs),
+                           ccache=config.ccache)
+
+
+_CCACHE_SCRIPT = f"""\
+set -eu
+ccache_path="$(PATH="${{PATH#{CCACHE_BIN}:}}" command -v ccache || true)"
+if [ -z "$ccache_path" ]; then
+  echo "manywheels: ccache = true, but there is no ccache in the image: install it in \
+before-all (e.g. yum install -y ccache, apt-get install -y ccache, apk add ccache)"
+  exit 3
+fi
+mkdir -p {CCACHE_BIN}
+for name in {" ".join(_COMPILERS)}; do
+  if PATH="${{PATH#{CCACHE_BIN}:}}" command -v "$name" >/dev/null 2>&1; then
+    ln -sf "$ccache_path" "{CCACHE_BIN}/$name"
+  fi
+done
+"$ccache_path" --version | head -n 1
+"""
+
+
+def enable_ccache(container: Container) -> tuple[bool, str]:
+    """Put ccache in front of the container's compilers (links in :data:`CCACHE_BIN`).
+
+    Returns:
+        ``(True, "ccache version …")``, or ``(False, reason)`` when the image has no
+        ccache (the build then compiles without it).
+    """
+    lines: list[str] = []
+
+    def collect(line: str, stream: str) -> None:  # noqa: ARG001 - both streams
+        lines.append(line)
+
+    code = container.run(_CCACHE_SCRIPT, sink=collect, check=False)
+    text = lines[-1].strip() if lines else f"exit code {code}"
+    return code == 0, text
+
+
+def hand_back(container: Container, caches: ContainerCaches, uid: int, gid: int) -> None:
+    """Give the host user back what root wrote into the host cache directories (a no-op
+    for named volumes), so they can be read and cleared without root."""
+    targets = [target for source, target in caches.volumes.items() if source.startswith("/")]
+    if targets:
+        container.run(["chown", "-R", f"{uid}:{gid}", *targets], check=False)
+
+
+# --------------------------------------------------------------------------- before-all
+
+
+def before_all_key(image: ImageInfo, script: str, environment: Mapping[str, str]) -> str:
+    """The before-all cache key: a SHA-256 over the image id and digest, the rendered
+    before-all script and the container environment (names and values)."""
+    payload = json.dumps(
+        {"version": KEY_VERSION, "image_id": image.id, "digest": image.digest,
+         "script": script, "environment": dict(sorted(environment.items()))},
+        sort_keys=True,
+    )
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def before_all_tag(key: str) -> str:
+    """``manywheels-before-all:<first 24 hex digits of the key>``."""
+    return f"{BEFORE_ALL_REPOSITORY}:{key[:24]}"
+
+
+def find_before_all_image(engine: Engine, key: str) -> str | None:
+    """The committed before-all image of ``key`` when present locally, else ``None``."""
+    tag = before_all_tag(key)
+    try:
+        image = engine.client.images.get(tag)
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.APIError:
+        return None
+    labels = (image.attrs.get("Config") or {}).get("Labels") or {}
+    return tag if labels.get(BEFORE_ALL_LABEL) == key else None
+
+
+def commit_before_all(
+    engine: Engine, container: Container, base: ImageInfo, key: str,
+    environment: Mapping[str, str],
+) -> str:
+    """Commit ``container`` (just after before-all) as ``manywheels-before-all:<key>``.
+
+    The image keeps the base image's configuration (``ENV``, ``CMD``, ``ENTRYPOINT``,
+    labels); every variable in ``environment`` that the base does not set is blanked,
+    so no value passed into the run is stored in the image.
+
+    Returns:
+        The image tag.
+
+    Raises:
+        CacheError: the engine refused the commit.
+    """
+    tag = before_all_tag(key)
+    repository, _, version = tag.partition(":")
+    try:
+        config = engine.client.images.get(base.id).attrs.get("Config") or {}
+    except docker.errors.APIError as error:
+        msg = f"cannot inspect {base.ref} to commit the before-all image: {error}"
+        raise CacheError(msg) from None
+    base_env: list[str] = list(config.get("Env") or [])
+    base_names = {item.split("=", 1)[0] for item in base_env}
+    blanked = [f"{name}=" for name in sorted(environment) if name not in base_names]
+    labels = dict(config.get("Labels") or {})
+    labels.update({BEFORE_ALL_LABEL: key, "io.manywheels.base-image": base.ref,
+                   "io.manywheels.base-id": base.id})
+    conf: dict[str, Any] = {
+        "Env": base_env + blanked,
+        "Cmd": config.get("Cmd") or ["/bin/bash"],
+        "Entrypoint": config.get("Entrypoint"),
+        "Labels": labels,
+    }
+    try:
+        container.commit(repository, version, conf=conf,
+                         message=f"manywheels before-all for {base.ref}")
+    except docker.errors.APIError as error:
+        msg = f"cannot commit the before-all image {tag}: {error}"
+        raise CacheError(msg) from None
+    return tag
+
+
+# --------------------------------------------------------------------------- clearing
+
+
+@dataclass
+class Cleared:
+    """What :func:`clear` removed.
+
+    Attributes:
+        paths: host cache directories removed.
+        bytes: their size before removal, in bytes.
+        volumes: named volumes removed.
+        images: before-all images removed.
+        kept: objects that could not be removed, with the reason (e.g. an image in use).
+    """
+
+    paths: list[Path] = field(default_factory=list)
+    bytes: int = 0
+    volumes: list[str] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """One line: ``removed 3 cache directories (12.5 MB), 1 before-all image``."""
+        noun = "directory" if len(self.paths) == 1 else "directories"
+        parts = [f"{len(self.paths)} cache {noun} ({self.bytes / 1e6:.1f} MB)"]
+        if self.volumes:
+            parts.append(f"{len(self.volumes)} cache volume(s)")
+        parts.append(f"{len(self.images)} before-all image(s)")
+        text = "removed " + ", ".join(parts)
+        if self.kept:
+            text += f"; kept {len(self.kept)}: " + "; ".join(self.kept)
+        return text
+
+
+def directory_size(path: Path) -> int:
+    """Total size in bytes of the files under ``path`` (0 when absent)."""
+    total = 0
+    for directory, _dirs, files in os.walk(path):
+        for name in files:
+            with contextlib.suppress(OSError):
+                total += (Path(directory) / name).lstat().st_size
+    return total
+
+
+def _cache_dirs(root: Path, kinds: Collection[str]) -> Iterator[Path]:
+    images = root / "images"
+    if not images.is_dir():
+        return
+    for image_dir in sorted(images.iterdir()):
+        for kind in kinds:
+            path = image_dir / kind
+            if path.is_dir():
+                yield path
+
+
+def clear(
+    config: Config | None = None,
+    *,
+    root: Path | None = None,
+    engine: Engine | None = None,
+    what: Collection[str] = (*CACHE_KINDS, "before-all"),
+    env: Mapping[str, str] | None = None,
+) -> Cleared:
+    """Clear caches: host cache directories, named cache volumes and before-all images.
+
+    Args:
+        config: the configuration whose ``cache-dir`` to clear (default
+            :func:`default_cache_root` when neither it nor ``root`` is given).
+        root: the cache directory, overriding ``config``.
+        engine: the engine holding named volumes and before-all images; without one,
+            only host directories are cleared.
+        what: any of ``pip``, ``uv``, ``ccache``, ``before-all``.
+        env: environment for the default location; default ``os.environ``.
+
+    Returns:
+        What was removed, and what was kept (in use).
+
+    Raises:
+        CacheError: an unknown cache name, or a host directory that cannot be removed.
+    """
+    unknown = sorted(set(what) - {*CACHE_KINDS, "before-all"})
+    if unknown:
+        msg = (f"unknown cache {unknown[0]!r}; allowed are "
+               + ", ".join([*CACHE_KINDS, "before-all"]))
+        raise CacheError(msg)
+    if root is None:
+        root = cache_root(config, env) if config is not None else default_cache_root(env)
+    kinds = [kind for kind in CACHE_KINDS if kind in what]
+    result = Cleared()
+    for path in list(_cache_dirs(root, kinds)):
+        size = directory_size(path)
+        try:
+            shutil.rmtree(path)
+        except OSError as error:
+            msg = (f"cannot remove the cache directory {path}: {error.strerror or error} "
+                   "(written by root in a container? remove it with sudo)")
+            raise CacheError(msg) from None
+        result.paths.append(path)
+        result.bytes += size
+    if engine is None:
+        return result
+    for volume in engine.client.volumes.list(filters={"label": CACHE_LABEL}):
+        if (volume.attrs.get("Labels") or {}).get(CACHE_LABEL) not in kinds:
+            continue
+        try:
+            volume.remove()
+        except docker.errors.APIError as error:
+            result.kept.append(f"volume {volume.name}: {_reason(error)}")
+        else:
+            result.volumes.append(str(volume.name))
+    if "before-all" in what:
+        for image in engine.client.images.list(filters={"label": BEFORE_ALL_LABEL}):
+            names = list(image.tags) or [str(image.id)]
+            try:
+                engine.client.images.remove(str(image.id), force=False)
+            except docker.errors.APIError as error:
+                result.kept.append(f"image {names[0]}: {_reason(error)}")
+            else:
+                result.images.extend(names)
+    return result
+
+
+def _reason(error: docker.errors.APIError) -> str:
+    explanation = getattr(error, "explanation", None) or str(error)
+    return str(explanation).strip().splitlines()[-1][:200]
