@@ -109,8 +109,11 @@ def _call(
         _close_runs()
         nox_logger.error(f"Session {session.name} aborted: {error} [exit code {error.exit_code}]")
         raise SystemExit(error.exit_code) from None
-    except BaseException:  # Ctrl-C (nox exits 130) or SIGTERM (Terminated: exit 143)
+    except BaseException as interrupt:  # Ctrl-C (nox exits 130) or SIGTERM (exit 143)
         _close_runs()
+        if isinstance(interrupt, signals.Terminated):
+            nox_logger.error(f"Session {session.name} {interrupt}: the run's containers were "
+                             f"removed [exit code {interrupt.code}]")
         raise
 
 
@@ -154,6 +157,12 @@ def _stage_troubleshoot(run: Run, options: Any = None) -> object:
     from manywheels.stages.troubleshoot import troubleshoot as stage  # noqa: PLC0415
 
     return stage(run, options)
+
+
+def _stage_clean_cache(run: Run) -> object:
+    from manywheels.cache import clear_for_run  # noqa: PLC0415
+
+    return clear_for_run(run)
 
 
 def _troubleshoot_args(argv: list[str]) -> tuple[Callable[[Run], object], list[str]]:
@@ -221,6 +230,8 @@ _STAGES: tuple[tuple[str, Callable[[Run], object], str], ...] = (
     ("publish", _stage_publish, "Upload the tested wheels and the sdist with twine (host only)."),
     ("troubleshoot", _stage_troubleshoot,
      "Diagnose a failed run: each problem's cause and fix (--json for tools)."),
+    ("clean-cache", _stage_clean_cache,
+     "Clear the pip, uv and ccache caches and the before-all images (cache-dir)."),
 )
 
 

@@ -112,10 +112,14 @@ def project_containers(engine: Engine, project: Path) -> list[str]:
     return [str(c.name) for c in found]
 
 
-def snapshot(tree: Path, skip: tuple[str, ...] = ()) -> dict[str, tuple[object, ...]]:
+Snapshot = dict[str, tuple[object, ...]]
+Chain = tuple[Path, "subprocess.CompletedProcess[str]", Snapshot, Snapshot]
+
+
+def snapshot(tree: Path, skip: tuple[str, ...] = ()) -> Snapshot:
     """Every path under ``tree`` (but the top-level names in ``skip``): type, mode,
     size, mtime and content hash (link target for links)."""
-    result: dict[str, tuple[object, ...]] = {}
+    result: Snapshot = {}
     for path in sorted(tree.rglob("*")):
         relative = path.relative_to(tree)
         if relative.parts[0] in skip:
@@ -158,8 +162,7 @@ def build_status(project: Path, identifier: str) -> object:
 
 @pytest.fixture(scope="module")
 def partial_chain(test_image: str, tmp_path_factory: pytest.TempPathFactory,
-                  ) -> tuple[Path, subprocess.CompletedProcess[str], dict[str, object],
-                             dict[str, object]]:
+                  ) -> Chain:
     """``nox -s wheels`` over cp311, cp312, cp313 where cp312's build fails; the project
     tree is snapshotted before and after (the test-command uses the {project} copy)."""
     project = make_project(tmp_path_factory.mktemp("partial"))
@@ -175,8 +178,7 @@ def partial_chain(test_image: str, tmp_path_factory: pytest.TempPathFactory,
     return project, result, before, after
 
 
-def test_one_failing_identifier_keeps_the_others(partial_chain: tuple[
-        Path, subprocess.CompletedProcess[str], dict[str, object], dict[str, object]]) -> None:
+def test_one_failing_identifier_keeps_the_others(partial_chain: Chain) -> None:
     project, result, _, _ = partial_chain
     out = result.stdout
     assert result.returncode == 1, out[-6000:]
@@ -202,8 +204,7 @@ def test_one_failing_identifier_keeps_the_others(partial_chain: tuple[
     assert stray_files(project / "dist") == [] and stray_files(project / "wheelhouse") == []
 
 
-def test_project_tree_is_never_written(partial_chain: tuple[
-        Path, subprocess.CompletedProcess[str], dict[str, object], dict[str, object]]) -> None:
+def test_project_tree_is_never_written(partial_chain: Chain) -> None:
     """The sdist is built from a copy (setuptools writes *.egg-info), wheels from the
     sdist, the test-command's {project} is a copy: only dist/ and wheelhouse/ appear."""
     project, result, before, after = partial_chain
