@@ -317,6 +317,9 @@ def build(run: Run) -> StageResult:
     # Check the input before writing anything: engine, image, policy, tags in the image.
     run.targets(run.config.requires_python)
     run.lock_outputs()
+    # before-all first, in the fresh container (its result may be committed as an image),
+    # and before the sdist: a failing before-all stops the run at once.
+    run.ensure_before_all(run.config.image)
     sdist = build_sdist(run)
     targets = run.targets(sdist.requires_python)
     run.ui.info(
@@ -325,8 +328,6 @@ def build(run: Run) -> StageResult:
     )
     image = run.image(run.config.image)
     container = run.container(run.config.image)
-    # before-all first, in the fresh container: its result may be committed as an image.
-    run.ensure_before_all(run.config.image)
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
     container.copy_into(sdist.path, sdist_in_container)
     for target in targets:
