@@ -431,6 +431,9 @@ def gather(
     elif error is not None and "before-all" in str(error):
         stage = "before-all"
     logs = _logs(run) if full else _logs(run, only, stage) if stage else ()
+    if stage == "repair":
+        # The link lines of the build tell where a library auditwheel cannot find lives.
+        logs += _logs(run, only, "build")
     needs_manager = any(
         log_patterns.missing_headers(log.text) or log_patterns.missing_libraries(log.text)
         or log_patterns.missing_pkgconfig(log.text)
