@@ -1,4 +1,5 @@
-"""The ``manywheels`` command line: ``plan``, ``matrix``, ``init``, ``export-script``.
+"""The ``manywheels`` command line: ``plan``, ``matrix``, ``init``, ``export-script``,
+``troubleshoot``.
 
 Every command takes the configuration flags of :func:`manywheels.config.argument_parser`
 (``--python``, ``--image``, ``--project-dir``, ...), which override
@@ -15,14 +16,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from types import FrameType
 from typing import Any, NoReturn
 
-from manywheels import __version__
+from manywheels import __version__, signals
 from manywheels.config import OPTIONS, Config, argument_parser, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.ui import UI
@@ -36,17 +35,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         msg = f"command line: {message} (see `{self.prog} --help`)"
         raise ConfigError(msg)
-
-
-class _Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that ``with Run(...)`` cleans up."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:  # noqa: ARG001
-    raise _Terminated
-
-
-_CONFIG_KEYS = {option.key for option in OPTIONS}
 
 
 def _config_argv(namespace: argparse.Namespace) -> list[str]:
@@ -145,6 +133,19 @@ def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
     return ExitCode.OK
 
 
+def _cmd_troubleshoot(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.run import Run  # noqa: PLC0415
+    from manywheels.stages.troubleshoot import TroubleshootOptions, troubleshoot  # noqa: PLC0415
+
+    if args.min_free_gib < 0:
+        msg = f"command line: --min-free-gib: got {args.min_free_gib}, expected a number >= 0"
+        raise ConfigError(msg)
+    config = _config(args)
+    with Run(config, ui) as run:
+        troubleshoot(run, TroubleshootOptions(json=args.json, min_free_gib=args.min_free_gib))
+    return ExitCode.OK
+
+
 def _cmd_export(args: argparse.Namespace, ui: UI) -> int:
     from manywheels.export import render_script  # noqa: PLC0415
     from manywheels.init import write_file  # noqa: PLC0415
@@ -230,6 +231,18 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", metavar="FILE",
                         help="write the script to FILE (made executable) instead of stdout")
     export.add_argument("--force", action="store_true", help="overwrite an existing FILE")
+
+    from manywheels.stages.troubleshoot import DEFAULT_MIN_FREE_GIB  # noqa: PLC0415
+
+    trouble = command(
+        "troubleshoot", "diagnose the last run, the project and the build environment: each "
+        "problem's cause and fix", _cmd_troubleshoot,
+    )
+    trouble.add_argument("--json", action="store_true",
+                         help="print a JSON document on stdout instead of the report")
+    trouble.add_argument("--min-free-gib", type=float, default=DEFAULT_MIN_FREE_GIB,
+                         metavar="N", help="warn when the engine has less free space than N "
+                         f"GiB (default {DEFAULT_MIN_FREE_GIB:g})")
     return parser
 
 
@@ -250,22 +263,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         (one line ``manywheels: error: ...`` printed on stderr), 130 on Ctrl-C, 143 on
         SIGTERM.
     """
-    previous: Any = None
     try:
-        previous = signal.signal(signal.SIGTERM, _on_sigterm)
-    except ValueError:  # not the main thread: leave SIGTERM alone
-        previous = None
-    try:
-        return _run(argv)
+        with signals.handling():  # SIGTERM -> Terminated, so `with Run(...)` cleans up
+            return _run(argv)
     except ManywheelsError as error:
         print(f"manywheels: error: {error}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("manywheels: interrupted", file=sys.stderr)
         return ExitCode.SIGINT
-    except _Terminated:
-        print("manywheels: terminated", file=sys.stderr)
-        return ExitCode.SIGTERM
-    finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    except signals.Terminated as terminated:
+        print(f"manywheels: {terminated}", file=sys.stderr)
+        return 128 + terminated.signum

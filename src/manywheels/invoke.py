@@ -9,8 +9,11 @@ In a project's ``tasks.py``::
     ns.add_collection(manywheels.invoke.ns)     # or: ns = Collection(manywheels.invoke.ns)
 
 ``invoke --list`` then shows ``wheels.build``, ``wheels.repair``, ``wheels.test``,
-``wheels.publish`` and ``wheels.all``, the default task of the collection: ``invoke
-wheels`` runs build -> repair -> test (``pre=`` chain) and removes the run's containers.
+``wheels.publish``, ``wheels.troubleshoot`` and ``wheels.all``, the default task of the
+collection: ``invoke wheels`` runs build -> repair -> test (``pre=`` chain; one
+container per image serves the whole chain) and removes the run's containers. As under
+nox, identifiers that fail in one stage do not stop the chain for the others; ``invoke
+wheels`` then exits 1.
 
 Configuration, lowest to highest precedence (as for the nox sessions, with invoke's
 layers in the place of nox's keyword overrides):
@@ -31,17 +34,19 @@ Flags belong to the task they follow: ``invoke wheels --python cp312`` is not po
 ``invoke wheels.build --python cp312 wheels.repair wheels.test``.
 
 The project is ``project_dir`` from any layer, else the directory of the tasks file.
-Errors end the task with one line ``manywheels: error: ...`` and the error's exit code;
-Ctrl-C exits 130.
+Errors end the task with one line ``manywheels: error: ...`` (after the automatic short
+diagnosis of a failing stage) and the error's exit code; Ctrl-C exits 130, SIGTERM 143,
+and the run's containers are removed first. ``wheels.troubleshoot`` takes ``--json``
+and ``--min-free-gib N`` besides the configuration flags.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import importlib.util
 import inspect
 import shlex
+import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -52,11 +57,12 @@ from invoke.env import Environment
 from invoke.exceptions import Exit, UncastableEnvVar
 from invoke.tasks import Call, Task
 
+from manywheels import signals
 from manywheels.config import OPTIONS, Config, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.run import Run
 
-__all__ = ["SECTION", "ns", "resolve_config"]
+__all__ = ["SECTION", "build", "ns", "publish", "repair", "resolve_config", "test", "troubleshoot"]
 
 SECTION = "wheels"
 """The invoke configuration section (and the collection's name)."""
@@ -173,40 +179,97 @@ def _shared_run(config: Config) -> Run:
     return run
 
 
-def _execute(c: Context, stage: Callable[[Run], object], flags: Mapping[str, Any]) -> None:
+_CHAIN_FAILED: list[int] = []
+"""Exit codes of chained stages that failed for some identifiers (``invoke wheels``)."""
+
+
+def _print_diagnosis(run: Run, error: ManywheelsError) -> None:
+    """The automatic short diagnosis after a failing stage (never raises)."""
+    from manywheels.stages.troubleshoot import print_quick_diagnosis  # noqa: PLC0415
+
+    with contextlib.suppress(Exception):
+        print_quick_diagnosis(run, error)
+
+
+def _execute(
+    c: Context, stage: Callable[[Run], object], flags: Mapping[str, Any], *, chained: bool
+) -> None:
+    """Run one stage: resolve the configuration, share the run, map errors to exits.
+
+    In the ``invoke wheels`` chain a stage that failed for some identifiers does not
+    stop the chain (the later stages handle the others, as under nox); the default task
+    then exits 1. Any other error stops at once with its own exit code.
+    """
+    signals.install()  # SIGTERM -> Terminated: containers are removed, exit 143
+    run: Run | None = None
     try:
-        stage(_shared_run(resolve_config(c, flags)))
+        run = _shared_run(resolve_config(c, flags))
+        stage(run)
     except ManywheelsError as error:
+        if run is not None:
+            _print_diagnosis(run, error)
         message = f"manywheels: error: {error}"
-        raise Exit(message, code=error.exit_code) from None
-    except KeyboardInterrupt:
+        if chained and error.exit_code == ExitCode.STAGE_FAILED:
+            _CHAIN_FAILED.append(error.exit_code)
+            print(message, file=sys.stderr, flush=True)
+            return
         _close_runs()
-        message = "manywheels: interrupted"
-        raise Exit(message, code=ExitCode.SIGINT) from None
+        raise Exit(message, code=error.exit_code) from None
+    except BaseException as interrupt:
+        code = signals.exit_code_for(interrupt)
+        _close_runs()
+        if code is None:
+            raise
+        message = "manywheels: interrupted" if code == ExitCode.SIGINT else "manywheels: terminated"
+        raise Exit(message, code=code) from None
 
 
-def _stage_build(run: Run) -> object:
+def _stage_build(run: Run, options: Mapping[str, Any]) -> object:  # noqa: ARG001
     from manywheels.stages.build import build  # noqa: PLC0415
 
     return build(run)
 
 
-def _stage_repair(run: Run) -> object:
+def _stage_repair(run: Run, options: Mapping[str, Any]) -> object:  # noqa: ARG001
     from manywheels.stages.repair import repair  # noqa: PLC0415
 
     return repair(run)
 
 
-def _stage_test(run: Run) -> object:
+def _stage_test(run: Run, options: Mapping[str, Any]) -> object:  # noqa: ARG001
     from manywheels.stages.test import test  # noqa: PLC0415
 
     return test(run)
 
 
-def _stage_publish(run: Run) -> object:
-    from manywheels.stages.publish import publish  # type: ignore[import-not-found,unused-ignore]  # noqa: PLC0415
+def _stage_publish(run: Run, options: Mapping[str, Any]) -> object:  # noqa: ARG001
+    from manywheels.stages.publish import publish  # noqa: PLC0415
 
     return publish(run.config, run.ui)
+
+
+def _stage_troubleshoot(run: Run, options: Mapping[str, Any]) -> object:
+    from manywheels.stages.troubleshoot import (  # noqa: PLC0415
+        DEFAULT_MIN_FREE_GIB,
+        TroubleshootOptions,
+    )
+    from manywheels.stages.troubleshoot import troubleshoot as stage  # noqa: PLC0415
+
+    raw = options.get("min_free_gib")
+    try:
+        min_free = DEFAULT_MIN_FREE_GIB if raw is None else float(raw)
+    except ValueError:
+        min_free = -1.0
+    if min_free < 0:
+        msg = f"command line: --min-free-gib: got {raw!r}, expected a number >= 0"
+        raise ConfigError(msg)
+    return stage(run, TroubleshootOptions(json=bool(options.get("json")), min_free_gib=min_free))
+
+
+_TROUBLESHOOT_FLAGS = {
+    "json": (False, "print a JSON document on stdout instead of the report"),
+    "min_free_gib": (None, "warn when the engine has less free space than this (GiB; default 5)"),
+}
 
 
 def _flag_help() -> dict[str, str]:
@@ -215,7 +278,7 @@ def _flag_help() -> dict[str, str]:
     return helps
 
 
-def _signature() -> inspect.Signature:
+def _signature(extra: Mapping[str, tuple[Any, str]]) -> inspect.Signature:
     params = [inspect.Parameter("c", inspect.Parameter.POSITIONAL_OR_KEYWORD)]
     for option in OPTIONS:
         if option.kind == "bool":
@@ -227,62 +290,82 @@ def _signature() -> inspect.Signature:
         params.append(
             inspect.Parameter(option.attr, inspect.Parameter.KEYWORD_ONLY, default=default)
         )
+    params += [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=default)
+               for name, (default, _) in extra.items()]
     return inspect.Signature(params)
 
 
-def _stage_task(name: str, stage: Callable[[Run], object], doc: str) -> Task[Any]:
+def _stage_task(
+    name: str,
+    stage: Callable[[Run, Mapping[str, Any]], object],
+    doc: str,
+    *,
+    chained: bool = False,
+    extra: Mapping[str, tuple[Any, str]] | None = None,
+) -> Task[Any]:
+    extra = dict(extra or {})
+
     def body(c: Context, **flags: Any) -> None:
-        _execute(c, stage, flags)
+        own = {key: flags.pop(key) for key in extra if key in flags}
+        _execute(c, lambda run: stage(run, own), flags, chained=chained)
 
     body.__name__ = body.__qualname__ = name
     body.__doc__ = doc
-    body.__signature__ = _signature()  # type: ignore[attr-defined]
+    body.__signature__ = _signature(extra)  # type: ignore[attr-defined]
     return Task(
         body,
         name=name,
-        help=_flag_help(),
+        help={**_flag_help(), **{key: text for key, (_, text) in extra.items()}},
         iterable=[o.attr for o in OPTIONS if o.kind in _LIST_KINDS],
         auto_shortflags=False,
     )
 
 
-build = _stage_task(
-    "build", _stage_build,
-    "Build the sdist, then a wheel per Python tag from it in a manylinux container.",
-)
-repair = _stage_task(
-    "repair", _stage_repair,
-    "Repair the raw wheels with auditwheel (vendor external libraries, manylinux tag).",
-)
-test = _stage_task(
-    "test", _stage_test,
-    "Install each repaired wheel in a fresh venv and run the test-command.",
-)
+_DOCS = {
+    "build": "Build the sdist, then a wheel per Python tag from it in a manylinux container.",
+    "repair": "Repair the raw wheels with auditwheel (vendor external libraries, manylinux tag).",
+    "test": "Install each repaired wheel in a fresh venv and run the test-command.",
+    "publish": "Upload the tested wheels and the sdist with twine (on the host).",
+    "troubleshoot": "Diagnose a failed run: each problem's cause and fix (--json for tools).",
+}
+
+build = _stage_task("build", _stage_build, _DOCS["build"])
+repair = _stage_task("repair", _stage_repair, _DOCS["repair"])
+test = _stage_task("test", _stage_test, _DOCS["test"])
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported
+publish = _stage_task("publish", _stage_publish, _DOCS["publish"])
+troubleshoot = _stage_task("troubleshoot", _stage_troubleshoot, _DOCS["troubleshoot"],
+                           extra=_TROUBLESHOOT_FLAGS)
 
 
 def _all(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Build, repair and test the wheels (build -> repair -> test); the default task."""
     _close_runs()
+    if _CHAIN_FAILED:
+        codes, _CHAIN_FAILED[:] = list(_CHAIN_FAILED), []
+        message = (
+            "manywheels: error: build, repair and test finished with failed identifiers "
+            "(see the summaries above); wheels of the others are in the output-dir"
+        )
+        raise Exit(message, code=max(codes))
     print("manywheels: build, repair and test done; wheels in the output-dir")
 
 
-_CHAIN: Any = [Call(build), Call(repair), Call(test)]  # invoke's annotation says list[str]
+# The chain runs variants of the stage tasks that let it go on past identifiers that
+# failed (the stage tasks called by name stop with the stage's exit code).
+_CHAIN: Any = [  # invoke's annotation says list[str]; Call objects are documented
+    Call(_stage_task(name, stage, _DOCS[name], chained=True))
+    for name, stage in (("build", _stage_build), ("repair", _stage_repair),
+                        ("test", _stage_test))
+]
 all_: Task[Any] = Task(_all, name="all", pre=_CHAIN, default=True)
 
 ns = Collection(SECTION)
-"""The ``wheels`` collection: ``build``, ``repair``, ``test``, ``publish`` and ``all`` (the
-default: build -> repair -> test)."""
+"""The ``wheels`` collection: ``build``, ``repair``, ``test``, ``publish``,
+``troubleshoot`` and ``all`` (the default: build -> repair -> test)."""
 
-for _task in (all_, build, repair, test):
+for _task in (all_, build, repair, test, publish, troubleshoot):
     ns.add_task(_task)
-
-if importlib.util.find_spec("manywheels.stages.publish") is not None:
-    publish = _stage_task(
-        "publish", _stage_publish,
-        "Upload the tested wheels and the sdist with twine (on the host).",
-    )
-    ns.add_task(publish)
 
 # Every key is declared (as "not set") so that invoke maps INVOKE_WHEELS_<KEY> to it.
 ns.configure({SECTION: {option.attr: None for option in OPTIONS}})

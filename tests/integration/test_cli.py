@@ -145,6 +145,21 @@ def test_init_then_one_matrix_job_as_the_workflow_runs_it(tmp_path: Path,
     assert wheel_pythons(project / "wheelhouse") == {"cp311", "cp312"}
 
 
+def test_troubleshoot_reports_a_failed_build(tmp_path: Path, test_image: str) -> None:
+    project = copy_project(tmp_path)
+    (project / "noxfile.py").write_text("import manywheels.nox\n\nmanywheels.nox.register()\n")
+    env = {"MANYWHEELS_IMAGE": test_image, "MANYWHEELS_PYTHON": "cp312",
+           "MANYWHEELS_BEFORE_BUILD": "echo 'fatal error: missing.h: No such file' >&2; exit 1"}
+    assert run(project, "nox", "-s", "wheels-build", env=env).returncode != 0
+    result = run(project, "manywheels", "troubleshoot", "--json", env=env)
+    assert result.returncode in {0, 1}, result.stderr
+    document = json.loads(result.stdout)
+    assert document["project_dir"] == str(project)
+    assert document["findings"], document
+    text = run(project, "manywheels", "troubleshoot", env=env)
+    assert "fix:" in text.stderr + text.stdout
+
+
 def docker_run(project: Path, image: str) -> subprocess.CompletedProcess[str]:
     command = ["docker", "run", "--rm", "-v", f"{project}:/io"]
     ca = find_ca_bundle()

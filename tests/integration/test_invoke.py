@@ -7,8 +7,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -70,7 +73,8 @@ def leftovers(engine: Engine, project: Path) -> list[object]:
 def test_invoke_list_shows_the_collection(tmp_path: Path) -> None:
     result = invoke(copy_project(tmp_path), "--list")
     assert result.returncode == 0, result.stderr
-    for name in ("wheels.all (wheels)", "wheels.build", "wheels.repair", "wheels.test"):
+    for name in ("wheels.all (wheels)", "wheels.build", "wheels.repair", "wheels.test",
+                 "wheels.publish", "wheels.troubleshoot"):
         assert name in result.stdout
     helped = invoke(copy_project(tmp_path / "h"), "--help", "wheels.build")
     for flag in ("--python", "--image", "--plat", "--test-command", "--dry-run", "--fail-fast"):
@@ -186,3 +190,64 @@ def test_the_repository_tasks_use_the_collection(test_image: str) -> None:
                  env={"MANYWHEELS_IMAGE": test_image})
     assert dry.returncode == 0, dry.stderr
     assert "SDIST=/manywheels/sdist/mwdemo-0.1.0.tar.gz" in dry.stdout  # examples/cext
+
+
+def test_the_chain_goes_on_past_a_failed_identifier(tmp_path: Path, test_image: str,
+                                                    engine: Engine) -> None:
+    """As under nox: cp311 fails to build, cp312 is still repaired and tested; exit 1."""
+    project = copy_project(tmp_path)
+    (project / "invoke.yaml").write_text(
+        "wheels:\n"
+        "  python: cp311 cp312\n"
+        f"  image: {test_image}\n"
+        "  before_build: python -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))'\n"
+    )
+    result = invoke(project, "wheels")
+    assert result.returncode == 1, result.stderr[-4000:]
+    assert "build failed for 1 identifier(s): cp311-manylinux_x86_64" in result.stderr
+    assert result.stderr.strip().splitlines()[-1].startswith(
+        "manywheels: error: build, repair and test finished with failed identifiers")
+    report = json.loads((project / "wheelhouse" / "manywheels-report.json").read_text())
+    assert report["targets"]["cp311-manylinux_x86_64"]["stages"]["build"]["status"] == "failed"
+    cp312 = report["targets"]["cp312-manylinux_x86_64"]["stages"]
+    assert cp312["test"]["status"] == "passed"
+    assert [w.name.split("-")[2] for w in (project / "wheelhouse").glob("*.whl")] == ["cp312"]
+    assert leftovers(engine, project) == []
+
+
+def test_troubleshoot_task(tmp_path: Path, test_image: str) -> None:
+    project = copy_project(tmp_path)
+    result = invoke(project, "wheels.troubleshoot", "--json",
+                    env={"MANYWHEELS_IMAGE": test_image})
+    assert result.returncode in {0, 1}, result.stderr
+    document = json.loads(result.stdout)
+    assert document["project_dir"] == str(project)
+    assert "findings" in document
+    bad = invoke(project, "wheels.troubleshoot", "--min-free-gib=-1")
+    assert bad.returncode == 2
+    assert "--min-free-gib" in bad.stderr
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupts(tmp_path: Path, sig: int, code: int) -> None:
+    server = socket.socket()  # an "engine" that accepts and never answers
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    try:
+        environ = {k: v for k, v in os.environ.items()
+                   if not k.startswith(("MANYWHEELS_", "INVOKE_"))}
+        environ["DOCKER_HOST"] = f"tcp://127.0.0.1:{server.getsockname()[1]}"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "invoke", "wheels.build", "--python", "cp312"],
+            cwd=copy_project(tmp_path), env=environ, text=True,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        )
+        time.sleep(3.0)  # the sdist is built, the engine is being asked
+        assert process.poll() is None
+        process.send_signal(sig)
+        _, err = process.communicate(timeout=60)
+    finally:
+        server.close()
+    assert process.returncode == code, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines()[-1] in {"manywheels: interrupted", "manywheels: terminated"}

@@ -93,6 +93,8 @@ def test_matrix_without_python_and_without_engine(tmp_path: Path) -> None:
         ([], ExitCode.CONFIG, "required: COMMAND"),
         (["plan", "--frontend", "setuptools"], ExitCode.CONFIG, "frontend"),
         (["plan", "--project-dir", "/nonexistent"], ExitCode.PROJECT, "/nonexistent"),
+        (["troubleshoot", "--min-free-gib", "-1"], ExitCode.CONFIG, "--min-free-gib"),
+        (["troubleshoot", "--min-free-gib", "lots"], ExitCode.CONFIG, "invalid float value"),
     ],
 )
 def test_bad_input_is_one_line_and_a_distinct_code(
@@ -114,7 +116,7 @@ def test_bad_pyproject_value(tmp_path: Path) -> None:
 def test_help_lists_commands_and_config_flags(tmp_path: Path) -> None:
     top = manywheels(tmp_path, "--help")
     assert top.returncode == 0
-    for command in ("plan", "matrix", "init", "export-script"):
+    for command in ("plan", "matrix", "init", "export-script", "troubleshoot"):
         assert command in top.stdout
     sub = manywheels(tmp_path, "matrix", "--help")
     for flag in ("--python", "--image", "--plat", "--project-dir", "--group-size", "--format"):
@@ -229,7 +231,7 @@ def silent_engine() -> Iterator[str]:
 @pytest.mark.parametrize(
     ("sig", "code", "word"),
     [(signal.SIGINT, ExitCode.SIGINT, "interrupted"),
-     (signal.SIGTERM, ExitCode.SIGTERM, "terminated")],
+     (signal.SIGTERM, ExitCode.SIGTERM, "terminated by SIGTERM")],
 )
 def test_signals_exit_130_and_143(tmp_path: Path, silent_engine: str, sig: int, code: int,
                                   word: str) -> None:
