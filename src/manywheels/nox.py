@@ -6,7 +6,8 @@ In a project's ``noxfile.py``::
     manywheels.nox.register()
 
 registers ``wheels`` (build -> repair -> test, chained with nox's ``requires=``),
-``wheels-build``, ``wheels-repair``, ``wheels-test`` and ``wheels-publish``, all
+``wheels-build``, ``wheels-repair``, ``wheels-test``, ``wheels-publish`` and
+``wheels-troubleshoot`` (each problem's cause and fix; ``-- --json`` for tools), all
 ``default=False`` (a bare ``nox`` does not run them) and ``python=False`` (they drive
 containers). The stage bodies are also plain functions for a user's own sessions:
 ``manywheels.nox.build(session, **overrides)``, ``.repair(...)``, ``.test(...)``,

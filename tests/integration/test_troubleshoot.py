@@ -382,3 +382,12 @@ def test_nox_troubleshoot_permission_denied_on_the_socket(
     engine = next(f for f in document["findings"] if f["check"] == "engine")
     assert "permission denied" in engine["cause"] and str(path) in engine["cause"]
     assert "usermod -aG docker" in engine["fix"]
+
+
+def test_before_all_asking_for_an_unknown_package(tmp_path: Path, test_image: str) -> None:
+    wrong = "apt-get install -y libmwnosuchthing-devel"
+    with _run(_project(tmp_path, "stale-inplace"), test_image, before_all=wrong) as run:
+        finding = _only(quick_diagnosis(run, _failure(run, build)), "before-all-package")
+    assert "(apt-get) has no package libmwnosuchthing-devel" in finding.cause
+    assert "apt-cache search mwnosuchthing" in finding.fix
+    assert finding.log == "logs/before-all/before-all.log"

@@ -461,3 +461,13 @@ def test_split_args_takes_the_stage_flags_out() -> None:
     assert split_args(["--min-free-gib=0"])[0].min_free_gib == 0
     with pytest.raises(ConfigError, match="--min-free-gib"):
         split_args(["--min-free-gib", "lots"])
+
+
+def test_before_all_package_unknown_to_the_package_manager() -> None:
+    log = LogText("before-all", "before-all", "logs/before-all/before-all.log",
+                  "Reading package lists...\nE: Unable to locate package libfrob-devel\n",
+                  "failed")
+    finding = _only(diagnose(Facts(logs=(log,), image=_image("apt-get"))), "before-all-package")
+    assert "has no package libfrob-devel" in finding.cause
+    assert "apt-cache search frob" in finding.fix
+    assert search_command("dnf", "package", "libfrob-devel") == "dnf search frob"

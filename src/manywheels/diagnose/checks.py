@@ -421,7 +421,7 @@ def check_before_all_packages(facts: Facts) -> list[Finding]:
             "before-all-package",
             f"before-all: the image's package manager ({manager}) has no package "
             f"{', '.join(names)}",
-            f"find the right name with `{search_command(manager, 'header', names[0])}` "
+            f"find the right name with `{search_command(manager, 'package', names[0])}` "
             "in the image (names differ between yum/dnf, apk and apt images) and fix "
             "before-all",
             log=log.path, evidence=missing[0].line,

@@ -381,12 +381,23 @@ def install_command(manager: str, packages: list[str]) -> str:
 
 
 def search_command(manager: str, kind: str, name: str) -> str:
-    """A command that finds the package really providing a file, to confirm a guess.
+    """A command that finds the package really providing something, to confirm a guess.
+
+    Args:
+        manager: ``dnf``, ``yum``, ``apk`` or ``apt-get``.
+        kind: ``header``, ``library``, ``pkg-config`` (what provides this file) or
+            ``package`` (which package names resemble this one).
+        name: the header, library (``foo`` for ``-lfoo``), module or package name.
 
     Raises:
         ValueError: unknown ``manager``.
     """
     fam = family(manager)
+    if kind == "package":
+        stem = re.sub(r"-(?:devel|dev)$", "", name).removeprefix("lib")
+        if fam == "deb":
+            return f"apt-get update && apt-cache search {stem}"
+        return f"apk search {stem}" if fam == "apk" else f"{manager} search {stem}"
     if kind == "library":
         pattern = f"lib{name}.so"
     elif kind == "pkg-config":

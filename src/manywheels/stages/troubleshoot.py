@@ -438,7 +438,7 @@ def gather(
         log_patterns.missing_headers(log.text) or log_patterns.missing_libraries(log.text)
         or log_patterns.missing_pkgconfig(log.text)
         for log in logs if log.status == "failed"
-    )
+    ) or stage == "before-all"
     engine, engine_ok = _engine_facts(run, measure=full, error=error)
     image = None
     if engine_ok:
