@@ -46,11 +46,12 @@ from typing import TYPE_CHECKING, Any
 
 import docker.errors
 
-from manywheels.errors import ManywheelsError
+from manywheels.errors import EngineUnavailableError, ManywheelsError
 
 if TYPE_CHECKING:
     from manywheels.config import Config
     from manywheels.engine import Container, Engine, ImageInfo
+    from manywheels.run import Run
 
 __all__ = [
     "BEFORE_ALL_LABEL",
@@ -66,6 +67,7 @@ __all__ = [
     "before_all_tag",
     "cache_root",
     "clear",
+    "clear_for_run",
     "commit_before_all",
     "container_caches",
     "default_cache_root",
@@ -459,3 +461,22 @@ def clear(
 def _reason(error: docker.errors.APIError) -> str:
     explanation = getattr(error, "explanation", None) or str(error)
     return str(explanation).strip().splitlines()[-1][:200]
+
+
+def clear_for_run(run: Run) -> Cleared:
+    """Clear every cache of a run's configuration (the ``wheels-clean-cache`` session):
+    its ``cache-dir``, and the engine's cache volumes and before-all images. Without an
+    engine only the host directories are cleared (with a warning).
+
+    Raises:
+        CacheError: a host directory that cannot be removed.
+    """
+    try:
+        engine: Engine | None = run.engine
+    except EngineUnavailableError as error:
+        run.ui.warn(f"{error}: clearing the host cache directories only")
+        engine = None
+    root = cache_root(run.config, run.host_env)
+    result = clear(run.config, engine=engine, env=run.host_env)
+    run.ui.info(f"caches in {root}: {result.summary()}")
+    return result
