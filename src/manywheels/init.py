@@ -25,6 +25,7 @@ import os
 import re
 import stat
 import sys
+import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,7 +53,7 @@ _EXAMPLES: dict[str, Any] = {
     "image": "quay.io/pypa/manylinux_2_28_x86_64",
     "plat": "manylinux_2_28_x86_64",
     "before-all": "yum install -y libffi-devel",
-    "before-build": "",
+    "before-build": "python scripts/generate_sources.py",
     "environment": {"CFLAGS": "-O2"},
     "environment-pass": ["CI"],
     "frontend": "build",
@@ -116,7 +117,8 @@ def _option_rows(publish: bool) -> list[dict[str, str]]:
             continue
         example = _EXAMPLES.get(option.key, option.default)
         key = option.key.split(".", 1)[1] if publish else option.key
-        rows.append({"key": key, "help": option.help, "example": _toml_value(example)})
+        text = "\n# ".join(textwrap.wrap(option.help, width=86))
+        rows.append({"key": key, "help": text, "example": _toml_value(example)})
     return rows
 
 
