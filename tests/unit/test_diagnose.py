@@ -471,3 +471,14 @@ def test_before_all_package_unknown_to_the_package_manager() -> None:
     assert "has no package libfrob-devel" in finding.cause
     assert "apt-cache search frob" in finding.fix
     assert search_command("dnf", "package", "libfrob-devel") == "dnf search frob"
+
+
+def test_findings_differing_only_in_identifier_share_a_line() -> None:
+    first = _log("missing-header.build.log", "build")
+    second = LogText("cp311-manylinux_x86_64", "build", "logs/cp311-manylinux_x86_64/build.log",
+                     first.text, "failed")
+    findings = diagnose(Facts(logs=(second, first), image=_image()))
+    assert len(findings) == 2
+    (line,) = short_lines(findings)
+    assert line.startswith("cp311-manylinux_x86_64, cp312-manylinux_x86_64: the compile needs")
+    assert len([x for x in report_lines(findings) if x.startswith("[error]")]) == 1

@@ -54,12 +54,26 @@ JSON_VERSION = 1
 """Version of the ``--json`` document's shape."""
 
 
-def _where(finding: Finding) -> str:
-    return f"{finding.identifier}: " if finding.identifier else ""
+def _grouped(findings: Sequence[Finding]) -> list[tuple[Finding, list[str]]]:
+    """Findings that differ only in their identifier (and log), merged: the first
+    finding of each group with every identifier it concerns, in order."""
+    groups: dict[tuple[str, str, str, str], tuple[Finding, list[str]]] = {}
+    for finding in findings:
+        key = (finding.check, finding.severity, finding.cause, finding.fix)
+        _, identifiers = groups.setdefault(key, (finding, []))
+        if finding.identifier and finding.identifier not in identifiers:
+            identifiers.append(finding.identifier)
+    return list(groups.values())
+
+
+def _where(identifiers: list[str]) -> str:
+    return f"{', '.join(identifiers)}: " if identifiers else ""
 
 
 def short_lines(findings: Sequence[Finding], limit: int = 3) -> list[str]:
     """The automatic diagnosis: the top problems, one line each (``cause -> fix``).
+
+    Findings that differ only in their identifier share one line.
 
     Args:
         findings: as returned by :func:`diagnose` (most severe first).
@@ -68,22 +82,22 @@ def short_lines(findings: Sequence[Finding], limit: int = 3) -> list[str]:
     Returns:
         Lines without a trailing newline; empty when nothing but information was found.
     """
-    problems = [f for f in findings if f.severity != "info"]
-    lines = [
-        f"{_where(f)}{f.cause} -> fix: {f.fix}" for f in problems[:limit]
-    ]
+    problems = _grouped([f for f in findings if f.severity != "info"])
+    lines = [f"{_where(ids)}{f.cause} -> fix: {f.fix}" for f, ids in problems[:limit]]
     if len(problems) > limit:
         lines.append(f"... and {len(problems) - limit} more")
     return lines
 
 
 def report_lines(findings: Sequence[Finding]) -> list[str]:
-    """The full report: every finding with its severity, cause, fix, log and evidence."""
+    """The full report: every finding with its severity, cause, fix, log and evidence
+    (findings that differ only in their identifier share one entry)."""
     if not findings:
         return ["no problems found"]
     lines: list[str] = []
-    for finding in findings:
-        lines.append(f"[{finding.severity}] {finding.check}: {_where(finding)}{finding.cause}")
+    for finding, identifiers in _grouped(findings):
+        lines.append(f"[{finding.severity}] {finding.check}: {_where(identifiers)}"
+                     f"{finding.cause}")
         lines.append(f"    fix: {finding.fix}")
         if finding.log:
             lines.append(f"    log: {finding.log}")

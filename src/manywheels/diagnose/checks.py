@@ -720,14 +720,21 @@ def check_auditwheel_show(facts: Facts) -> list[Finding]:
                 severity="info", identifier=audit.identifier,
             ))
         capping = _capping_versions(versions, sym_tag)
-        if sym_tag:
-            detail = f": {capping}" if capping else ""
+        if sym_tag and capping:
             findings.append(Finding(
                 "auditwheel-show",
-                f"{audit.wheel}: symbol versions cap the policy at {sym_tag}{detail} "
+                f"{audit.wheel}: symbol versions cap the policy at {sym_tag}: {capping} "
                 f"(overall {overall})",
                 f"to reach an older policy, build in an older image (e.g. "
-                f"{_older_image(sym_tag)} or older)" if capping else "nothing to do",
+                f"{_older_image(sym_tag)} or older)",
+                severity="info", identifier=audit.identifier,
+            ))
+        elif sym_tag:
+            findings.append(Finding(
+                "auditwheel-show",
+                f"{audit.wheel}: its symbol versions allow every policy down to {sym_tag} "
+                f"(overall {overall})",
+                "nothing to do",
                 severity="info", identifier=audit.identifier,
             ))
     return findings
