@@ -284,3 +284,19 @@ def test_wheels_left_over_from_an_earlier_build_are_skipped(test_image: str,
     assert [row.identifier for row in tested.rows] == ["cp312-manylinux_x86_64"]
     assert len(list((project / "dist").glob("*cp311*.whl"))) == 1  # kept, not deleted
     assert not list((project / "wheelhouse").glob("*cp311*.whl"))
+
+
+def test_cpp_pybind11_cmake_example(test_image: str, tmp_path: Path) -> None:
+    """examples/newton: a C++ extension built by CMake (scikit-build-core + pybind11)."""
+    import shutil
+
+    project = tmp_path / "newton"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "examples" / "newton", project,
+                    ignore=shutil.ignore_patterns("dist", "wheelhouse", "build"))
+    tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+    run = run_stages(project, image=test_image, python=[tag])
+    (wheel,) = sorted((project / "wheelhouse").glob("*.whl"))
+    assert all(p.startswith("manylinux") for p in platform_tags(wheel))
+    assert run.report.stage(f"{tag}-manylinux_x86_64", "test")["status"] == "passed"
+    location = install_and_import(wheel, "newton._core", tmp_path, Path(sys.executable))
+    assert "site-packages" in location
