@@ -49,8 +49,10 @@ def wheel_identifier(wheel_name: str, plat_fallback: str) -> tuple[str, PythonTa
     """Derive an identifier from a wheel's tags (when the run report does not know it)."""
     _, _, _, tags = parse_wheel_filename(wheel_name)
     tag = sorted(tags, key=str)[0]
+    # A free-threaded build has the ABI tag cp313t under the Python tag cp313.
+    suffix = "t" if tag.abi == f"{tag.interpreter}t" else ""
     try:
-        python: PythonTag | None = parse_python_tag(tag.interpreter)
+        python: PythonTag | None = parse_python_tag(tag.interpreter + suffix)
     except ManywheelsError:
         python = None
     platform = plat_fallback if tag.platform in {"any"} else tag.platform
