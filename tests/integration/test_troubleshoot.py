@@ -23,6 +23,7 @@ import pytest
 
 from manywheels.config import load_config
 from manywheels.diagnose import Finding
+from manywheels.engine import Engine
 from manywheels.errors import (
     ConfigError,
     EngineUnavailableError,
@@ -294,14 +295,19 @@ def test_healthy_run_has_no_errors_and_low_disk_threshold_warns(
 # ------------------------------------------------------------------ engine and image
 
 
-def test_image_absent_and_not_pullable(tmp_path: Path, test_image: str) -> None:
+def test_image_absent_and_not_pullable(tmp_path: Path, test_image: str, engine: Engine
+                                       ) -> None:
     absent = "localhost:1/manywheels/absent:never"
     with _run(_project(tmp_path, "stale-inplace"), test_image, image=absent) as run:
         error = _failure(run, build)
         assert isinstance(error, ImageNotFoundError)
         finding = _only(quick_diagnosis(run, error), "image")
     assert absent in finding.cause and "cannot be reached" in finding.cause
-    assert test_image in finding.fix and "docker load" in finding.fix
+    assert "docker load" in finding.fix
+    # It offers the local images that can build wheels (the test image is one).
+    offered = re.search(r"\(e\.g\. --image (\S+)\)", finding.fix)
+    assert offered is not None, finding.fix
+    assert "AUDITWHEEL_PLAT" in engine.image(offered[1], pull=False).env
 
 
 def test_python_tag_not_in_the_image(tmp_path: Path, test_image: str) -> None:

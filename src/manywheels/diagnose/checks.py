@@ -157,7 +157,8 @@ def check_image(facts: Facts) -> list[Finding]:
         return []
     local = [i for i in image.local_images if i != image.ref]
     alternatives = (
-        f"; images this engine has: {_named(local, 5)} (e.g. --image {local[0]})" if local else ""
+        f"; build images this engine has: {_named(local, 5)} (e.g. --image {local[0]})"
+        if local else ""
     )
     if _NOT_FOUND.search(image.error) and "connection" not in image.error.lower():
         cause = f"image {image.ref} does not exist in its registry (or needs a login)"

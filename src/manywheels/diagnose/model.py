@@ -90,7 +90,8 @@ class ImageFacts:
         ref: the reference configured (``image``).
         present: whether the engine has it (locally or after a pull).
         error: why it could not be had (absent and not pullable), else ``None``.
-        local_images: other image tags the engine has, manylinux/musllinux ones first.
+        local_images: tags of images the engine has that can build wheels (they set
+            ``AUDITWHEEL_PLAT``), newest first.
         env: the image's ENV (``AUDITWHEEL_PLAT``, ``AUDITWHEEL_POLICY``...).
         pythons: the Python tags under ``/opt/python`` (``cp312``...), if listed.
         package_manager: ``dnf``, ``yum``, ``apk`` or ``apt-get``, if known.

@@ -187,12 +187,16 @@ def _engine_facts(
 
 
 def _local_images(run: Run) -> tuple[str, ...]:
-    tags: list[str] = []
+    """Tags of local images that can build wheels (their ENV sets AUDITWHEEL_PLAT, as the
+    manylinux and musllinux images do), newest first."""
+    found: list[tuple[str, str]] = []
     with contextlib.suppress(Exception):
-        for image in run.engine.client.images.list():
-            tags.extend(str(t) for t in image.tags)
-    ranked = sorted(set(tags), key=lambda t: (not ("manylinux" in t or "musllinux" in t), t))
-    return tuple(ranked)
+        for image in run.engine.client.images.list()[:200]:
+            attrs: dict[str, Any] = image.attrs
+            env = (attrs.get("Config") or {}).get("Env") or []
+            if any(item.startswith("AUDITWHEEL_PLAT=") for item in env):
+                found.extend((str(attrs.get("Created", "")), str(tag)) for tag in image.tags)
+    return tuple(tag for _, tag in sorted(found, key=lambda item: item[0], reverse=True))
 
 
 def _free_bytes(run: Run, ref: str) -> int | None:
