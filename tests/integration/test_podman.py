@@ -13,6 +13,7 @@ import os
 import signal
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,8 +46,8 @@ def podman_image(podman: Engine, engine: Engine, test_image: str) -> str:
     try:
         podman.image(test_image, pull=False)
     except ImageNotFoundError:
-        loaded = podman.client.api.load_image(engine.client.api.get_image(test_image))
-        for _ in loaded or ():
+        api: Any = podman.client.api  # docker-py's load_image is untyped
+        for _ in api.load_image(engine.client.api.get_image(test_image)) or ():
             pass
         podman.image(test_image, pull=False)
     return test_image
