@@ -89,3 +89,45 @@ def test_interrupt_mid_build(engine: Engine, test_image: str, tmp_path: Path,
     for identifier in ("cp312-manylinux_x86_64", "cp313-manylinux_x86_64"):
         assert build_status(project, identifier) == "interrupted"
     assert "build summary (interrupted)" in out
+
+
+SLOW_SETUP_PY = """\
+import os, pathlib, time
+from setuptools import setup
+pathlib.Path(os.environ["MW_TEST_PIDFILE"]).write_text(str(os.getpid()))
+time.sleep(600)
+setup()
+"""
+
+
+def test_sigterm_during_the_sdist_build_stops_it(engine: Engine, test_image: str,
+                                                 tmp_path: Path) -> None:
+    """The host-side sdist build (python -m build and its backend) is stopped with the
+    run: no build process outlives it, no temporary directory stays in dist-dir."""
+    project = make_project(tmp_path)
+    (project / "setup.py").write_text(SLOW_SETUP_PY)
+    pidfile = tmp_path / "backend.pid"
+    env = nox_env(test_image, MANYWHEELS_PYTHON="cp312", MW_TEST_PIDFILE=str(pidfile))
+    log = tmp_path / "nox.log"
+    process = start_nox(project, "-s", "wheels-build", env=env, log=log)
+    try:
+        wait_for(lambda: pidfile.is_file() and pidfile.read_text().isdigit(), 240,
+                 "the sdist build backend to start", process, log)
+        backend = int(pidfile.read_text())
+        process.send_signal(signal.SIGTERM)
+        code = process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+    out = log.read_text(errors="replace")
+    assert code == 143, out[-4000:]
+    assert "Traceback" not in out
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{backend}").exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not Path(f"/proc/{backend}").exists(), "the sdist build backend outlived the run"
+    assert project_containers(engine, project) == []
+    dist = project / "dist"
+    assert sorted(p.name for p in dist.iterdir()) == [LOCK_NAME]
+    assert stray_files(project / "wheelhouse") == []
