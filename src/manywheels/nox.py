@@ -166,12 +166,6 @@ def _stage_clean_cache(run: Run) -> object:
     return clear_for_run(run)
 
 
-def _stage_clean_cache(run: Run) -> object:
-    from manywheels.cache import clear_for_run  # noqa: PLC0415
-
-    return clear_for_run(run)
-
-
 def _troubleshoot_args(argv: list[str]) -> tuple[Callable[[Run], object], list[str]]:
     from manywheels.stages.troubleshoot import split_args  # noqa: PLC0415
 
