@@ -19,6 +19,7 @@ SIGTERM.
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -100,8 +101,8 @@ def deferred(*, reraise: bool = True) -> Iterator[list[int]]:
 
     Signals arriving meanwhile are recorded in the yielded list, not acted on; the
     previous handlers are restored at the end. If a signal arrived, ``reraise`` is true
-    and no exception is already propagating, it is then raised (``KeyboardInterrupt``
-    or :class:`Terminated`). A no-op outside the main thread.
+    and no exception is propagating or being handled, it is then raised
+    (``KeyboardInterrupt`` or :class:`Terminated`). A no-op outside the main thread.
     """
     if not _main_thread():
         yield []
@@ -119,7 +120,7 @@ def deferred(*, reraise: bool = True) -> Iterator[list[int]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        if received and reraise and not failed:
+        if received and reraise and not failed and sys.exc_info()[1] is None:
             if received[0] == signal.SIGINT:
                 raise KeyboardInterrupt
             raise Terminated(received[0])
