@@ -1,24 +1,26 @@
 """Caches that outlive a run: pip, uv and ccache directories, and before-all images.
 
-**Download and compiler caches.** Every container gets the host's cache directories
-mounted read-write at :data:`CACHE_MOUNT` (``/manywheels-cache/{pip,uv,ccache}``),
-one set per image reference, under ``cache-dir`` (default
-``$XDG_CACHE_HOME/manywheels``, i.e. ``~/.cache/manywheels``)::
+**Download and compiler caches.** Every container gets the image's cache directory
+of the host mounted read-write at :data:`CACHE_MOUNT`, one per image reference, under
+``cache-dir`` (default ``$XDG_CACHE_HOME/manywheels``, i.e. ``~/.cache/manywheels``)::
 
-    <cache-dir>/images/<image-slug>/pip      PIP_CACHE_DIR
-    <cache-dir>/images/<image-slug>/uv       UV_CACHE_DIR (UV_LINK_MODE=copy)
-    <cache-dir>/images/<image-slug>/ccache   CCACHE_DIR (only with ``ccache = true``)
+    <cache-dir>/images/<image-slug>/pip        PIP_CACHE_DIR
+    <cache-dir>/images/<image-slug>/uv         UV_CACHE_DIR
+    <cache-dir>/images/<image-slug>/ccache     CCACHE_DIR (only with ``ccache = true``)
+    <cache-dir>/images/<image-slug>/tmp/<id>   TMPDIR of one container, removed at its end
 
 so build environments (``python -m build --installer uv``), test environments
 (``uv venv`` + ``uv pip install``) and pip fall-backs download each distribution once.
-pip, uv and ccache all lock their own caches, so concurrent runs may share them.
-With ``ccache = true`` the compilers (``gcc``, ``cc``, ``g++``, ``c++``, ``clang``,
-``clang++``) are reached through ccache by links in :data:`CCACHE_BIN`, first on
-``PATH``; ccache itself must be in the image or installed by ``before-all``.
+``TMPDIR`` sits on the same mount as the uv cache, so the isolated build environments
+get their packages as hard links, not copies. pip, uv and ccache lock their own
+caches: concurrent runs may share them. With ``ccache = true`` the compilers
+(``gcc``, ``cc``, ``g++``, ``c++``, ``clang``, ``clang++``) are reached through ccache
+by links in :data:`CCACHE_BIN`, first on ``PATH``; ccache itself must be in the image
+or installed by ``before-all``.
 
 A remote engine (``DOCKER_HOST=tcp://…`` or ``ssh://…``) cannot bind-mount host
-directories: the caches are then named volumes on the engine's side,
-``manywheels-cache-<image-slug>-<kind>``, labelled :data:`CACHE_LABEL`.
+directories: the image's cache is then the named volume ``manywheels-cache-<image-slug>``
+on the engine's side, labelled :data:`CACHE_LABEL`.
 
 **before-all images.** After ``before-all`` succeeds, the container is committed as
 the image ``manywheels-before-all:<key>``, the key a hash of the image id and digest,
@@ -39,6 +41,7 @@ import json
 import os
 import re
 import shutil
+import uuid
 from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,9 +77,11 @@ __all__ = [
     "directory_size",
     "enable_ccache",
     "find_before_all_image",
-    "hand_back",
     "image_slug",
     "is_local_engine",
+    "prepare",
+    "release",
+    "volume_name",
 ]
 
 CACHE_MOUNT = "/manywheels-cache"
@@ -90,7 +95,7 @@ BEFORE_ALL_REPOSITORY = "manywheels-before-all"
 BEFORE_ALL_LABEL = "io.manywheels.before-all"
 """Label of the committed before-all images; its value is the full key."""
 CACHE_LABEL = "io.manywheels.cache"
-"""Label of the named cache volumes (remote engines); its value is the cache kind."""
+"""Label of the named cache volumes (remote engines); its value is the image reference."""
 KEY_VERSION = "1"
 """Bumped when what goes into a before-all image changes."""
 
@@ -150,71 +155,105 @@ class ContainerCaches:
     """What a container gets for its caches.
 
     Attributes:
-        volumes: host directory or named volume -> container path.
-        env: ``PIP_CACHE_DIR``, ``UV_CACHE_DIR``, ``UV_LINK_MODE``, ``CCACHE_DIR``, ``PATH``.
-        host_dirs: the host directories mounted (empty for named volumes).
+        volumes: host directory or named volume -> container path (one entry: the
+            image's cache directory at :data:`CACHE_MOUNT`; none with ``cache = false``).
+        env: ``PIP_CACHE_DIR``, ``UV_CACHE_DIR``, ``TMPDIR``, and with ccache
+            ``CCACHE_DIR``, ``CCACHE_BASEDIR`` and ``PATH``.
+        scratch: the container's ``TMPDIR``, on the cache mount (removed by :func:`release`).
+        host_dir: the host directory mounted (``None`` for a named volume).
         ccache: ccache was asked for (``ccache = true``).
     """
 
     volumes: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
-    host_dirs: tuple[Path, ...] = ()
+    scratch: str | None = None
+    host_dir: Path | None = None
     ccache: bool = False
 
 
-def _volume_name(slug: str, kind: str) -> str:
-    return f"manywheels-cache-{slug}-{kind}"
+def volume_name(ref: str) -> str:
+    """The named cache volume of an image on a remote engine."""
+    return f"manywheels-cache-{image_slug(ref)}"
 
 
 def container_caches(
-    config: Config, image: ImageInfo, engine: Engine, env: Mapping[str, str] | None = None
+    config: Config, image: ImageInfo, engine: Engine, env: Mapping[str, str] | None = None,
+    *, scratch_id: str | None = None,
 ) -> ContainerCaches:
-    """The cache mounts and variables of a container of ``image`` (none when ``cache`` is
-    false). Host directories are created; on a remote engine the named volumes are.
+    """The cache mount and variables of a container of ``image`` (none when ``cache`` is
+    false). The host directory is created; on a remote engine the named volume is.
+
+    The container's ``TMPDIR`` (``/manywheels-cache/tmp/<scratch_id>``) lies on the same
+    mount as the uv cache, so the isolated build environments ``python -m build``
+    creates there get their packages from the cache as hard links instead of copies.
+
+    Args:
+        config: the run's configuration (``cache``, ``cache-dir``, ``ccache``).
+        image: the image the container runs.
+        engine: where it runs (local: a host directory; remote: a named volume).
+        env: environment for the default cache location; default ``os.environ``.
+        scratch_id: names the container's ``TMPDIR``; default a random id.
 
     Raises:
-        CacheError: a cache directory or volume cannot be created.
+        CacheError: the cache directory or volume cannot be created.
     """
     if not config.cache:
         return ContainerCaches()
-    kinds = [kind for kind in CACHE_KINDS if kind != "ccache" or config.ccache]
     slug = image_slug(image.ref)
-    volumes: dict[str, str] = {}
-    host_dirs: list[Path] = []
+    scratch_id = scratch_id or uuid.uuid4().hex[:12]
+    scratch = f"{CACHE_MOUNT}/tmp/{scratch_id}"
+    host_dir: Path | None = None
     if is_local_engine(engine):
-        base = cache_root(config, env) / "images" / slug
-        for kind in kinds:
-            path = base / kind
-            try:
-                path.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                msg = f"cannot create the cache directory {path}: {error.strerror or error}"
-                raise CacheError(msg) from None
-            volumes[str(path)] = f"{CACHE_MOUNT}/{kind}"
-            host_dirs.append(path)
+        host_dir = cache_root(config, env) / "images" / slug
+        try:
+            for kind in ("pip", "uv", f"tmp/{scratch_id}",
+                         *(("ccache",) if config.ccache else ())):
+                (host_dir / kind).mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            msg = f"cannot create the cache directory {host_dir}: {error.strerror or error}"
+            raise CacheError(msg) from None
+        volumes = {str(host_dir): CACHE_MOUNT}
     else:
-        for kind in kinds:
-            name = _volume_name(slug, kind)
-            try:
-                engine.client.volumes.create(name, labels={CACHE_LABEL: kind,
-                                                           "io.manywheels.image": image.ref})
-            except docker.errors.APIError as error:
-                msg = f"cannot create the cache volume {name}: {error}"
-                raise CacheError(msg) from None
-            volumes[name] = f"{CACHE_MOUNT}/{kind}"
+        name = volume_name(image.ref)
+        try:
+            engine.client.volumes.create(name, labels={CACHE_LABEL: image.ref})
+        except docker.errors.APIError as error:
+            msg = f"cannot create the cache volume {name}: {error}"
+            raise CacheError(msg) from None
+        volumes = {name: CACHE_MOUNT}
     variables = {
         "PIP_CACHE_DIR": f"{CACHE_MOUNT}/pip",
         "UV_CACHE_DIR": f"{CACHE_MOUNT}/uv",
-        # The cache is another file system than the container's: no hard links.
-        "UV_LINK_MODE": "copy",
+        "TMPDIR": scratch,
     }
     if config.ccache:
         variables["CCACHE_DIR"] = f"{CACHE_MOUNT}/ccache"
         variables["CCACHE_BASEDIR"] = "/manywheels"
         search = image.env.get("PATH") or _DEFAULT_PATH
         variables["PATH"] = f"{CCACHE_BIN}:{search}"
-    return ContainerCaches(volumes=volumes, env=variables, host_dirs=tuple(host_dirs),
+    return ContainerCaches(volumes=volumes, env=variables, scratch=scratch, host_dir=host_dir,
                            ccache=config.ccache)
+
+
+def prepare(container: Container, caches: ContainerCaches) -> None:
+    """After start, on a remote engine: create the container's ``TMPDIR`` in the volume
+    (a host directory already has it)."""
+    if caches.scratch is not None and caches.host_dir is None:
+        container.run(["mkdir", "-p", caches.scratch])
+
+
+def release(container: Container, caches: ContainerCaches) -> None:
+    """Before the container is removed: delete its ``TMPDIR``, and scratch directories
+    that crashed runs left for more than a day; on a host where manywheels does not run
+    as root, give the user back what root wrote into the cache directory."""
+    if caches.scratch is None:
+        return
+    script = (f"rm -rf {caches.scratch}; find {CACHE_MOUNT}/tmp -mindepth 1 -maxdepth 1 "
+              "-mmin +1440 -exec rm -rf {} + 2>/dev/null || true")
+    uid, gid = os.getuid(), os.getgid()
+    if caches.host_dir is not None and uid != 0:
+        script += f"; chown -R {uid}:{gid} {CACHE_MOUNT} 2>/dev/null || true"
+    container.run(script, check=False)
 
 
 _CCACHE_SCRIPT = f"""\
@@ -250,14 +289,6 @@ def enable_ccache(container: Container) -> tuple[bool, str]:
     code = container.run(_CCACHE_SCRIPT, sink=collect, check=False)
     text = lines[-1].strip() if lines else f"exit code {code}"
     return code == 0, text
-
-
-def hand_back(container: Container, caches: ContainerCaches, uid: int, gid: int) -> None:
-    """Give the host user back what root wrote into the host cache directories (a no-op
-    for named volumes), so they can be read and cleared without root."""
-    targets = [target for source, target in caches.volumes.items() if source.startswith("/")]
-    if targets:
-        container.run(["chown", "-R", f"{uid}:{gid}", *targets], check=False)
 
 
 # --------------------------------------------------------------------------- before-all
@@ -385,6 +416,8 @@ def _cache_dirs(root: Path, kinds: Collection[str]) -> Iterator[Path]:
     if not images.is_dir():
         return
     for image_dir in sorted(images.iterdir()):
+        if set(kinds) == set(CACHE_KINDS):  # everything: scratch left by crashed runs too
+            kinds = [*CACHE_KINDS, "tmp"]
         for kind in kinds:
             path = image_dir / kind
             if path.is_dir():
@@ -438,7 +471,9 @@ def clear(
     if engine is None:
         return result
     for volume in engine.client.volumes.list(filters={"label": CACHE_LABEL}):
-        if (volume.attrs.get("Labels") or {}).get(CACHE_LABEL) not in kinds:
+        if set(kinds) != set(CACHE_KINDS):
+            result.kept.append(f"volume {volume.name}: holds every cache kind of its image; "
+                               "clear all of them to remove it")
             continue
         try:
             volume.remove()

@@ -572,7 +572,7 @@ class Container:
         skipped: list[Path] = []
 
         def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
-            relative = PurePosixPath(info.name).relative_to(dest_path.name)
+            relative = PurePosixPath(info.name).relative_to(arcname)
             host = root / relative if relative.parts else root
             if exclude is not None and relative.parts and exclude(host):
                 return None
@@ -587,13 +587,21 @@ class Container:
             info.uname = info.gname = "root"
             return info
 
+        # Members carry the whole path below /: the engine creates missing parent
+        # directories itself, which saves a `mkdir -p` round trip per copy.
+        arcname = str(dest_path.relative_to("/"))
         with tempfile.SpooledTemporaryFile(max_size=64 * 1024 * 1024) as buffer:
             with tarfile.open(fileobj=buffer, mode="w") as archive:
-                archive.add(str(root), arcname=dest_path.name, recursive=True, filter=keep)
+                archive.add(str(root), arcname=arcname, recursive=True, filter=keep)
             buffer.seek(0)
-            parent = str(dest_path.parent)
-            self.run(["mkdir", "-p", parent])
-            ok = self.engine.client.api.put_archive(self.id, parent, buffer)
+            try:
+                ok = self.engine.client.api.put_archive(self.id, "/", buffer)
+            except docker.errors.APIError:
+                ok = False
+            if not ok:  # an engine that wants the parent to exist
+                self.run(["mkdir", "-p", str(dest_path.parent)])
+                buffer.seek(0)
+                ok = self.engine.client.api.put_archive(self.id, "/", buffer)
         if not ok:
             msg = f"copy of {src} into the container at {dest} failed"
             raise OSError(msg)

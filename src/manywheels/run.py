@@ -9,6 +9,7 @@ used as a context manager).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -143,10 +144,20 @@ class Run:
                 locks, self._dir_locks = self._dir_locks, []
             try:
                 for container in containers:
+                    self._release_caches(container)
                     container.remove()
             finally:
                 for lock in locks:
                     lock.release()
+
+    def _release_caches(self, container: Container) -> None:
+        """Remove the container's scratch ``TMPDIR`` from the cache mount (not after an
+        interrupt: a later run prunes it)."""
+        caches = self._caches.pop(container.name, None)
+        if caches is None or self.cancelled.is_set():
+            return
+        with contextlib.suppress(Exception):
+            cache.release(container, caches)
 
     def cancel(self) -> None:
         """End the run now (an interrupt): no new container starts, every container is
@@ -252,8 +263,9 @@ class Run:
                 volumes=caches.volumes,
             )
             self._containers[ref] = container
-            self._caches[ref] = caches
+            self._caches[ref] = self._caches[container.name] = caches
             container.start()
+            cache.prepare(container, caches)
             if cached is not None:
                 self.ui.info(f"before-all: reusing the image {cached} (before-all does not run "
                              "again; clear it with `nox -s wheels-clean-cache`)")

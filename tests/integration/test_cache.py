@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -135,7 +136,7 @@ def test_nox_wheels_starts_one_container(test_image: str, tmp_path: Path, engine
                               "wheels-clean-cache"], cwd=project, env=env, text=True,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     assert cleaned.returncode == 0, cleaned.stdout[-4000:]
-    assert "removed 2 cache directories" in cleaned.stdout
+    assert re.search(r"removed \d+ cache directories", cleaned.stdout), cleaned.stdout
     assert files_under(tmp_path / "cache") == 0
 
 

@@ -84,17 +84,19 @@ def test_before_all_key_changes_with_each_input() -> None:
     assert cache.before_all_tag(base) == f"manywheels-before-all:{base[:24]}"
 
 
-def test_local_engine_gets_host_dirs(project: Path, tmp_path: Path) -> None:
+def test_local_engine_gets_one_host_dir_per_image(project: Path, tmp_path: Path) -> None:
     config = load_config(project, env={}, overrides={"cache_dir": str(tmp_path / "c")})
-    mounts = cache.container_caches(config, IMAGE, fake_engine("http+docker://localhost"))
+    mounts = cache.container_caches(config, IMAGE, fake_engine("http+docker://localhost"),
+                                    scratch_id="run1")
     base = tmp_path / "c" / "images" / "quay.io_pypa_manylinux_2_28_x86_64-latest"
-    assert mounts.volumes == {str(base / "pip"): "/manywheels-cache/pip",
-                              str(base / "uv"): "/manywheels-cache/uv"}
-    assert (base / "pip").is_dir() and (base / "uv").is_dir()
-    assert mounts.env["PIP_CACHE_DIR"] == "/manywheels-cache/pip"
-    assert mounts.env["UV_CACHE_DIR"] == "/manywheels-cache/uv"
-    assert "PATH" not in mounts.env and "CCACHE_DIR" not in mounts.env
-    assert not mounts.ccache
+    assert mounts.volumes == {str(base): "/manywheels-cache"}
+    assert mounts.host_dir == base
+    assert (base / "pip").is_dir() and (base / "uv").is_dir() and (base / "tmp" / "run1").is_dir()
+    assert mounts.env == {"PIP_CACHE_DIR": "/manywheels-cache/pip",
+                          "UV_CACHE_DIR": "/manywheels-cache/uv",
+                          "TMPDIR": "/manywheels-cache/tmp/run1"}
+    assert mounts.scratch == "/manywheels-cache/tmp/run1"
+    assert not mounts.ccache and not (base / "ccache").exists()
 
 
 def test_ccache_adds_its_dir_and_the_compiler_links_first_on_path(project: Path,
@@ -104,20 +106,18 @@ def test_ccache_adds_its_dir_and_the_compiler_links_first_on_path(project: Path,
     assert mounts.ccache
     assert mounts.env["CCACHE_DIR"] == "/manywheels-cache/ccache"
     assert mounts.env["PATH"] == f"{cache.CCACHE_BIN}:{IMAGE.env['PATH']}"
-    assert "/manywheels-cache/ccache" in mounts.volumes.values()
+    assert mounts.host_dir is not None and (mounts.host_dir / "ccache").is_dir()
 
 
-def test_remote_engine_gets_named_volumes(project: Path, tmp_path: Path) -> None:
+def test_remote_engine_gets_a_named_volume(project: Path, tmp_path: Path) -> None:
     config = load_config(project, env={}, overrides={"cache_dir": str(tmp_path / "c")})
     engine = fake_engine("http://10.0.0.5:2375")
     mounts = cache.container_caches(config, IMAGE, engine)
-    assert sorted(mounts.volumes) == [
-        "manywheels-cache-quay.io_pypa_manylinux_2_28_x86_64-latest-pip",
-        "manywheels-cache-quay.io_pypa_manylinux_2_28_x86_64-latest-uv",
-    ]
-    assert not (tmp_path / "c").exists()
-    labels = [labels[cache.CACHE_LABEL] for _, labels in engine.client.volumes.created]
-    assert labels == ["pip", "uv"]
+    name = "manywheels-cache-quay.io_pypa_manylinux_2_28_x86_64-latest"
+    assert mounts.volumes == {name: "/manywheels-cache"}
+    assert cache.volume_name(IMAGE.ref) == name
+    assert mounts.host_dir is None and not (tmp_path / "c").exists()
+    assert engine.client.volumes.created == [(name, {cache.CACHE_LABEL: IMAGE.ref})]
 
 
 def test_cache_false_mounts_nothing(project: Path) -> None:
