@@ -12,13 +12,14 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from manywheels import signals
+from manywheels.engine import Sink
 from manywheels.errors import CommandError, ManywheelsError, StageFailedError
 from manywheels.run import Run
 from manywheels.tags import PythonTag, identifier, parse_python_tag
 from manywheels.timing import Timing, measure
 from manywheels.ui import SummaryRow
 
-__all__ = ["Job", "StageResult", "is_pure", "run_jobs", "wheel_identifier"]
+__all__ = ["Job", "StageResult", "WheelListing", "is_pure", "run_jobs", "wheel_identifier"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,26 @@ class StageResult:
     stage: str
     rows: list[SummaryRow] = field(default_factory=list)
     failures: dict[str, str] = field(default_factory=dict)
+
+
+class WheelListing:
+    """A sink in front of another that notes the wheels a stage script lists as it ends
+    (``ls \"$OUT\"/*.whl`` prints their paths), so the stage needs no ``ls`` round trip.
+
+    Attributes:
+        names: file names of the wheels listed directly in ``out_dir``.
+    """
+
+    def __init__(self, sink: Sink, out_dir: str) -> None:
+        self.sink = sink
+        self.prefix = out_dir.rstrip("/") + "/"
+        self.names: list[str] = []
+
+    def __call__(self, line: str, stream: str) -> None:
+        name = line[len(self.prefix):] if line.startswith(self.prefix) else ""
+        if stream == "stdout" and name.endswith(".whl") and "/" not in name:
+            self.names.append(name)
+        self.sink(line, stream)
 
 
 def is_pure(wheel_name: str) -> bool:
@@ -73,6 +94,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     workers = max(1, min(run.config.effective_jobs, len(jobs)))
 
     def execute(job: Job) -> SummaryRow:
+        board.start(job.identifier)
         started = time.monotonic()
         where = f"; log: {job.log}" if job.log else ""
         try:
@@ -92,6 +114,8 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
             return SummaryRow(job.identifier, "failed", took, reason)
         return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
 
+    display = contextlib.ExitStack()  # the live table (a terminal) until the summary
+    board = display.enter_context(run.ui.progress(stage, [job.identifier for job in jobs]))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"mw-{stage}")
     pending: dict[Future[SummaryRow], Job] = {}
     try:
@@ -108,6 +132,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
                 job = pending.pop(future)
                 row = future.result()
                 rows[job.identifier] = row
+                board.finish(job.identifier, row.status)
                 if row.status == "failed":
                     result.failures[job.identifier] = row.detail
                     if run.config.fail_fast:
@@ -117,10 +142,12 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
                     rows[job.identifier] = SummaryRow(job.identifier, "skipped", None, "fail-fast")
                 queue = []
     except BaseException as error:
+        display.close()
         _stop_on_interrupt(run, stage=stage, jobs=jobs, rows=rows, pending=pending, pool=pool,
                            error=error)
         raise
     pool.shutdown(wait=True)
+    display.close()
 
     result.rows = [rows[job.identifier] for job in jobs if job.identifier in rows]
     run.ui.summary(f"{stage} summary", result.rows)

@@ -31,7 +31,7 @@ from manywheels.fsutil import sha256_file
 from manywheels.plan import Target
 from manywheels.render import render
 from manywheels.run import CONTAINER_ROOT, Run, host_build_environment
-from manywheels.stages._common import Job, StageResult, is_pure, run_jobs
+from manywheels.stages._common import Job, StageResult, WheelListing, is_pure, run_jobs
 from manywheels.ui import SummaryRow
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
@@ -258,15 +258,16 @@ def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
     started = time.monotonic()
     with run.ui.target_output(target.identifier, log) as sink:
         sink.note(f"build {target.identifier} with {target.interpreter} ({config.frontend})")
+        listing = WheelListing(sink, out_dir)
         try:
-            container.run(script, sink=sink)
+            container.run(script, sink=listing)
         except CommandError:
             run.report.record(
                 target.identifier, "build", status="failed",
                 duration_s=round(time.monotonic() - started, 3), log=_rel(run, log),
             )
             raise
-    names = container.output(["ls", "-1", out_dir]).split()
+    names = listing.names or container.output(["ls", "-1", out_dir]).split()
     wheels = [name for name in names if name.endswith(".whl")]
     if len(wheels) != 1:
         msg = f"{target.identifier}: expected one wheel in {out_dir}, found {wheels or 'none'}"

@@ -19,7 +19,14 @@ from manywheels.errors import CommandError, NothingToDoError
 from manywheels.fsutil import atomic_copy, sha256_file
 from manywheels.render import render
 from manywheels.run import CONTAINER_ROOT, Run
-from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, wheel_identifier
+from manywheels.stages._common import (
+    Job,
+    StageResult,
+    WheelListing,
+    is_pure,
+    run_jobs,
+    wheel_identifier,
+)
 from manywheels.ui import SummaryRow
 
 __all__ = ["raw_wheels", "repair", "repair_script"]
@@ -93,8 +100,9 @@ def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -
     run.save_script(log_dir / "repair.sh", script)
     with run.ui.target_output(identifier, log) as sink:
         sink.note(f"auditwheel repair --plat {plat} {wheel.name}")
+        listing = WheelListing(sink, out_dir)
         try:
-            container.run(script, sink=sink)
+            container.run(script, sink=listing)
         except CommandError:
             run.report.record(
                 identifier, "repair", status="failed",
@@ -102,7 +110,8 @@ def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -
                 log=f"logs/{identifier}/repair.log",
             )
             raise
-    names = [n for n in container.output(["ls", "-1", out_dir]).split() if n.endswith(".whl")]
+    names = listing.names or [
+        n for n in container.output(["ls", "-1", out_dir]).split() if n.endswith(".whl")]
     if not names:
         msg = f"{identifier}: auditwheel wrote no wheel to {out_dir}"
         raise CommandError(msg, 1, [msg])
