@@ -6,7 +6,10 @@ the compiled module:
 
 (a) ``bare``: the hand-written loop of ``benchmarks/build-wheels.sh`` in one
     ``docker run`` (pip wheel, auditwheel repair, pip install into the interpreter);
-(b) ``cibuildwheel``: cibuildwheel with its defaults, installed in its own venv;
+(b) ``cibuildwheel``: cibuildwheel with its defaults, installed in its own venv (the
+    project's own ``[tool.cibuildwheel]`` applies: markupsafe asks for ``build[uv]``,
+    simplejson has none, so cibuildwheel's default ``build`` frontend with pip);
+(b') ``cibuildwheel-uv``: the same with ``CIBW_BUILD_FRONTEND=build[uv]`` for both;
 (c) ``cold``: ``nox -s wheels`` with empty caches (a fresh ``cache-dir`` and fresh
     host pip/uv caches for the sdist build);
 (d) ``warm``: ``nox -s wheels`` again with the caches of an earlier run.
@@ -58,10 +61,11 @@ PACKAGES: dict[str, tuple[str, str]] = {
     "simplejson": ("simplejson==4.3.0", 'python -c "import simplejson._speedups"'),
 }
 TAGS = ("cp39", "cp310", "cp311", "cp312", "cp313")
-VARIANTS = ("bare", "cibuildwheel", "cold", "warm")
+VARIANTS = ("bare", "cibuildwheel", "cibuildwheel-uv", "cold", "warm")
 TITLES = {
     "bare": "(a) bare build-wheels.sh loop",
     "cibuildwheel": "(b) cibuildwheel, defaults",
+    "cibuildwheel-uv": "(b') cibuildwheel, build[uv] frontend",
     "cold": "(c) nox -s wheels, cold caches",
     "warm": "(d) nox -s wheels, warm caches",
 }
@@ -200,7 +204,7 @@ class Bench:
         self._check_wheels(project / "wheelhouse", log)
         return Sample("bare", package, 0, seconds)
 
-    def cibw(self, package: str, project: Path, log: Path) -> Sample:
+    def cibw(self, variant: str, package: str, project: Path, log: Path) -> Sample:
         assert self.cibuildwheel is not None
         _, test_command = PACKAGES[package]
         env = {
@@ -211,11 +215,13 @@ class Bench:
         }
         if self.ca is not None:  # cibuildwheel mounts the host's / at /host by default
             env["CIBW_ENVIRONMENT"] = f"PIP_CERT=/host{self.ca} SSL_CERT_FILE=/host{self.ca}"
+        if variant == "cibuildwheel-uv":
+            env["CIBW_BUILD_FRONTEND"] = "build[uv]"
         out = project.parent / "cibw-wheelhouse"
         argv = [str(self.cibuildwheel), "--platform", "linux", "--output-dir", str(out), "."]
         seconds = run_logged(argv, cwd=project, env=env, log=log)
         self._check_wheels(out, log)
-        return Sample("cibuildwheel", package, 0, seconds)
+        return Sample(variant, package, 0, seconds)
 
     def nox(self, variant: str, package: str, project: Path, log: Path) -> Sample:
         _, test_command = PACKAGES[package]
@@ -257,8 +263,8 @@ class Bench:
         log = self.workdir / "logs" / f"{variant}-{package}-{round_}.log"
         if variant == "bare":
             sample = self.bare(package, project, log)
-        elif variant == "cibuildwheel":
-            sample = self.cibw(package, project, log)
+        elif variant.startswith("cibuildwheel"):
+            sample = self.cibw(variant, package, project, log)
         else:
             sample = self.nox(variant, package, project, log)
         sample.round = round_
@@ -318,16 +324,16 @@ def ratio(summary: dict[str, Any], top: str, bottom: str) -> float | None:
 def print_table(summary: dict[str, Any], packages: Sequence[str], rounds: int,
                 info: Mapping[str, Any]) -> None:
     medians = summary["medians"]
-    header = "| variant | " + " | ".join(packages) + " | total | vs cibuildwheel | vs bare |"
+    header = ("| variant | " + " | ".join(packages)
+              + " | total | vs (b) | vs (b') | vs (a) |")
     print(header)
-    print("|" + "---|" * (len(packages) + 4))
+    print("|" + "---|" * (len(packages) + 5))
     for variant, values in medians.items():
         cells = [f"{values[p]:.1f} s" for p in packages]
-        vs_cibw = ratio(summary, variant, "cibuildwheel")
-        vs_bare = ratio(summary, variant, "bare")
+        ratios = [ratio(summary, variant, base)
+                  for base in ("cibuildwheel", "cibuildwheel-uv", "bare")]
         print(f"| {TITLES[variant]} | " + " | ".join(cells) + f" | {values['total']:.1f} s | "
-              + (f"{vs_cibw:.2f}" if vs_cibw is not None else "-") + " | "
-              + (f"{vs_bare:.2f}" if vs_bare is not None else "-") + " |")
+              + " | ".join(f"{r:.2f}" if r is not None else "-" for r in ratios) + " |")
     print()
     for variant, value in summary["tool_overhead_per_identifier_s"].items():
         print(f"manywheels' own overhead per identifier ({variant}, median of build+repair+test "
@@ -360,7 +366,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     image = args.image or test_image()
     sdists = download_sdists(workdir, packages)
-    cibw = cibuildwheel_venv(workdir) if "cibuildwheel" in variants else None
+    cibw = (cibuildwheel_venv(workdir)
+            if any(v.startswith("cibuildwheel") for v in variants) else None)
     bench = Bench(image, workdir, sdists, cibw)
     info: dict[str, Any] = {"image": image, "machine": machine(), "rounds": args.rounds,
                             "tags": TAGS, "packages": {p: PACKAGES[p][0] for p in packages}}
