@@ -169,7 +169,7 @@ def build_sdist(run: Run) -> SdistInfo:
                 stderr=subprocess.STDOUT,
                 text=True,
                 cwd=source,
-                env=host_build_environment(run.host_env),
+                env=host_build_environment(os.environ),
                 start_new_session=True,
             )
             try:
