@@ -9,11 +9,11 @@ In a project's ``tasks.py``::
     ns.add_collection(manywheels.invoke.ns)     # or: ns = Collection(manywheels.invoke.ns)
 
 ``invoke --list`` then shows ``wheels.build``, ``wheels.repair``, ``wheels.test``,
-``wheels.publish``, ``wheels.troubleshoot`` and ``wheels.all``, the default task of the
-collection: ``invoke wheels`` runs build -> repair -> test (``pre=`` chain; one
-container per image serves the whole chain) and removes the run's containers. As under
-nox, identifiers that fail in one stage do not stop the chain for the others; ``invoke
-wheels`` then exits 1.
+``wheels.publish``, ``wheels.troubleshoot``, ``wheels.clean-cache`` and ``wheels.all``,
+the default task of the collection: ``invoke wheels`` runs build -> repair -> test
+(``pre=`` chain; one container per image serves the whole chain) and removes the run's
+containers. As under nox, identifiers that fail in one stage do not stop the chain for
+the others; ``invoke wheels`` then exits 1.
 
 Configuration, lowest to highest precedence (as for the nox sessions, with invoke's
 layers in the place of nox's keyword overrides):
@@ -62,7 +62,8 @@ from manywheels.config import OPTIONS, Config, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.run import Run
 
-__all__ = ["SECTION", "build", "ns", "publish", "repair", "resolve_config", "test", "troubleshoot"]
+__all__ = ["SECTION", "build", "clean_cache", "ns", "publish", "repair", "resolve_config", "test",
+           "troubleshoot"]
 
 SECTION = "wheels"
 """The invoke configuration section (and the collection's name)."""
@@ -266,6 +267,12 @@ def _stage_troubleshoot(run: Run, options: Mapping[str, Any]) -> object:
     return stage(run, TroubleshootOptions(json=bool(options.get("json")), min_free_gib=min_free))
 
 
+def _stage_clean_cache(run: Run, options: Mapping[str, Any]) -> object:  # noqa: ARG001
+    from manywheels.cache import clear_for_run  # noqa: PLC0415
+
+    return clear_for_run(run)
+
+
 _TROUBLESHOOT_FLAGS = {
     "json": (False, "print a JSON document on stdout instead of the report"),
     "min_free_gib": (None, "warn when the engine has less free space than this (GiB; default 5)"),
@@ -327,6 +334,7 @@ _DOCS = {
     "test": "Install each repaired wheel in a fresh venv and run the test-command.",
     "publish": "Upload the tested wheels and the sdist with twine (on the host).",
     "troubleshoot": "Diagnose a failed run: each problem's cause and fix (--json for tools).",
+    "clean-cache": "Clear the pip, uv and ccache caches and the before-all images (cache-dir).",
 }
 
 build = _stage_task("build", _stage_build, _DOCS["build"])
@@ -336,6 +344,7 @@ test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when im
 publish = _stage_task("publish", _stage_publish, _DOCS["publish"])
 troubleshoot = _stage_task("troubleshoot", _stage_troubleshoot, _DOCS["troubleshoot"],
                            extra=_TROUBLESHOOT_FLAGS)
+clean_cache = _stage_task("clean-cache", _stage_clean_cache, _DOCS["clean-cache"])
 
 
 def _all(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
@@ -362,9 +371,9 @@ all_: Task[Any] = Task(_all, name="all", pre=_CHAIN, default=True)
 
 ns = Collection(SECTION)
 """The ``wheels`` collection: ``build``, ``repair``, ``test``, ``publish``,
-``troubleshoot`` and ``all`` (the default: build -> repair -> test)."""
+``troubleshoot``, ``clean-cache`` and ``all`` (the default: build -> repair -> test)."""
 
-for _task in (all_, build, repair, test, publish, troubleshoot):
+for _task in (all_, build, repair, test, publish, troubleshoot, clean_cache):
     ns.add_task(_task)
 
 # Every key is declared (as "not set") so that invoke maps INVOKE_WHEELS_<KEY> to it.

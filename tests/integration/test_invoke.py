@@ -74,7 +74,7 @@ def test_invoke_list_shows_the_collection(tmp_path: Path) -> None:
     result = invoke(copy_project(tmp_path), "--list")
     assert result.returncode == 0, result.stderr
     for name in ("wheels.all (wheels)", "wheels.build", "wheels.repair", "wheels.test",
-                 "wheels.publish", "wheels.troubleshoot"):
+                 "wheels.publish", "wheels.troubleshoot", "wheels.clean-cache"):
         assert name in result.stdout
     helped = invoke(copy_project(tmp_path / "h"), "--help", "wheels.build")
     for flag in ("--python", "--image", "--plat", "--test-command", "--dry-run", "--fail-fast"):
