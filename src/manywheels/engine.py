@@ -169,14 +169,16 @@ def _describe_host(env: Mapping[str, str]) -> str:
 
 
 def _context_host(env: Mapping[str, str]) -> str | None:
-    """The current docker context's endpoint, when DOCKER_HOST is unset and a
-    non-default context is selected (``docker context use NAME``)."""
+    """The selected docker context's endpoint, when DOCKER_HOST is unset and a
+    non-default context is selected (``DOCKER_CONTEXT=NAME``, else
+    ``docker context use NAME``), as the docker CLI does."""
     if env.get("DOCKER_HOST"):
         return None
     try:
         from docker.context import ContextAPI  # noqa: PLC0415
 
-        context = ContextAPI.get_current_context()
+        name = env.get("DOCKER_CONTEXT")
+        context = ContextAPI.get_context(name) if name else ContextAPI.get_current_context()
     except Exception:  # noqa: BLE001 - a broken context file falls back to the default
         return None
     if context is None or context.name == "default":

@@ -189,3 +189,20 @@ def test_only_allowlisted_host_variables_enter(engine: Engine, test_image: str,
     assert "PASSED_ON=yes" in seen and "SET_BY_CONFIG=1" in seen
     assert f"SSL_CERT_FILE={CA_BUNDLE_PATH}" in seen
     assert "planted-secret-123" not in seen
+
+
+def test_docker_context_variable_selects_the_engine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DOCKER_CONTEXT names a context, as with the docker CLI (here: one with no daemon)."""
+    import subprocess
+
+    config_dir = tmp_path / "docker-config"
+    env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
+    env["DOCKER_CONFIG"] = str(config_dir)
+    subprocess.run(["docker", "context", "create", "mw-ctx-nowhere", "--docker",
+                    f"host=unix://{tmp_path}/none.sock"], env=env, check=True, capture_output=True)
+    monkeypatch.setenv("DOCKER_CONFIG", str(config_dir))  # docker-py reads it from os.environ
+    with pytest.raises(EngineUnavailableError) as caught:
+        Engine.connect({**env, "DOCKER_CONTEXT": "mw-ctx-nowhere"})
+    assert f"{tmp_path}/none.sock" in str(caught.value)
