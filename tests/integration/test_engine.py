@@ -198,6 +198,8 @@ def test_docker_context_variable_selects_the_engine(
     import subprocess
 
     config_dir = tmp_path / "docker-config"
+    config_dir.mkdir()
+    (config_dir / "config.json").write_text("{}")  # docker-py finds contexts beside it
     env = {k: v for k, v in os.environ.items() if k != "DOCKER_HOST"}
     env["DOCKER_CONFIG"] = str(config_dir)
     subprocess.run(["docker", "context", "create", "mw-ctx-nowhere", "--docker",
