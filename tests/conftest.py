@@ -34,9 +34,19 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="explicitly deselect the integration tests (they need a container engine)",
     )
+    parser.addoption(
+        "--no-podman",
+        action="store_true",
+        default=False,
+        help="explicitly deselect the Podman tests (they need MANYWHEELS_PODMAN_HOST)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--no-podman"):
+        podman = [item for item in items if item.path.name == "test_podman.py"]
+        config.hook.pytest_deselected(items=podman)
+        items[:] = [item for item in items if item not in podman]
     integration = [item for item in items if "integration" in item.path.parts]
     for item in integration:
         item.add_marker(pytest.mark.integration)

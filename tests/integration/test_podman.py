@@ -24,11 +24,18 @@ from tests.integration.test_wheels import test_nox_wheels_on_markupsafe_sdist as
 
 PODMAN_HOST = os.environ.get("MANYWHEELS_PODMAN_HOST", "")
 
-pytestmark = pytest.mark.skipif(
-    not PODMAN_HOST,
-    reason="MANYWHEELS_PODMAN_HOST is not set (CI sets it: `bash .ci/ensure-podman.sh` prints "
-    "the socket)",
-)
+
+
+@pytest.fixture(autouse=True)
+def _podman_host_is_set() -> None:
+    """No silent skip: without a Podman socket these tests fail, saying how to get one
+    (or deselect them explicitly with --no-podman)."""
+    if not PODMAN_HOST:
+        pytest.fail(
+            "MANYWHEELS_PODMAN_HOST is not set: run `export MANYWHEELS_PODMAN_HOST="
+            "$(bash .ci/ensure-podman.sh | tail -n 1)` (CI does), or pass --no-podman to "
+            "deselect the Podman tests explicitly"
+        )
 
 
 @pytest.fixture(scope="module")

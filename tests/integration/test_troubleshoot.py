@@ -374,9 +374,10 @@ def test_nox_troubleshoot_permission_denied_on_the_socket(
     argv = [sys.executable, "-m", "nox", "-s", "wheels-troubleshoot", "--", "--json"]
     if os.geteuid() == 0:
         setpriv = shutil.which("setpriv")
-        if setpriv is None:
-            pytest.skip("as root, a permission-denied socket needs setpriv to drop "
-                        "CAP_DAC_OVERRIDE")
+        assert setpriv is not None, (
+            "as root, a permission-denied socket needs setpriv (util-linux) to drop "
+            "CAP_DAC_OVERRIDE"
+        )
         argv = [setpriv, "--bounding-set=-dac_override,-dac_read_search", *argv]
     try:
         result = subprocess.run(argv, cwd=project, env=env, capture_output=True, text=True,
