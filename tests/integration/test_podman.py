@@ -26,8 +26,7 @@ PODMAN_HOST = os.environ.get("MANYWHEELS_PODMAN_HOST", "")
 
 
 
-@pytest.fixture(autouse=True)
-def _podman_host_is_set() -> None:
+def _require_podman_host() -> None:
     """No silent skip: without a Podman socket these tests fail, saying how to get one
     (or deselect them explicitly with --no-podman)."""
     if not PODMAN_HOST:
@@ -40,6 +39,7 @@ def _podman_host_is_set() -> None:
 
 @pytest.fixture(scope="module")
 def podman() -> Iterator[Engine]:
+    _require_podman_host()
     engine = Engine.connect({"DOCKER_HOST": PODMAN_HOST})
     components = engine.client.version().get("Components") or [{}]
     assert "Podman" in str(components[0].get("Name")), components
