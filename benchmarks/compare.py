@@ -12,7 +12,9 @@ the compiled module:
 (b') ``cibuildwheel-uv``: the same with ``CIBW_BUILD_FRONTEND=build[uv]`` for both;
 (c) ``cold``: ``nox -s wheels`` with empty caches (a fresh ``cache-dir`` and fresh
     host pip/uv caches for the sdist build);
-(d) ``warm``: ``nox -s wheels`` again with the caches of an earlier run.
+(d) ``warm``: ``nox -s wheels`` again, in the steady state of repeated runs: with the
+    caches two earlier (untimed) runs filled (the second compiles the bytecode of the
+    cached build requirements, see :mod:`manywheels.cache`).
 
 Every variant runs ``--rounds`` times (default 3), interleaved (a b c d, b c d a, ...)
 so a load change on the machine hits them alike; each run starts from a fresh copy
@@ -375,8 +377,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         info["cibuildwheel"] = cibuildwheel_version(cibw)
     if "warm" in variants:
         for package in packages:  # untimed: fill the caches the warm runs use
-            print(f"warming the caches: {package}", file=sys.stderr)
-            bench.run("warm", package, -1)
+            for step in (1, 2):
+                print(f"warming the caches: {package} ({step}/2)", file=sys.stderr)
+                bench.run("warm", package, -step)
 
     info["load_before"] = os.getloadavg()[0]
     samples: list[Sample] = []
