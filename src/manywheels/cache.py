@@ -186,7 +186,8 @@ def container_caches(
     *, scratch_id: str | None = None,
 ) -> ContainerCaches:
     """The cache mount and variables of a container of ``image`` (none when ``cache`` is
-    false). The host directory is created; on a remote engine the named volume is.
+    false, or in a dry run). The host directory is created; on a remote engine the named
+    volume is.
 
     The container's ``TMPDIR`` (``/manywheels-cache/tmp/<scratch_id>``) lies on the same
     mount as the uv cache, so the isolated build environments ``python -m build``
@@ -202,7 +203,7 @@ def container_caches(
     Raises:
         CacheError: the cache directory or volume cannot be created.
     """
-    if not config.cache:
+    if not config.cache or config.dry_run:  # a dry run changes nothing
         return ContainerCaches()
     slug = image_slug(image.ref)
     scratch_id = scratch_id or uuid.uuid4().hex[:12]

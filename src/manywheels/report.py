@@ -22,6 +22,12 @@ one after another give the same report as ``wheels``. Shape::
     }
 
 Durations are seconds. Statuses: ``passed``, ``failed``, ``skipped``, ``interrupted``.
+
+Each stage record also has ``timing`` (:mod:`manywheels.timing`): ``wall_s`` of the
+identifier's work, ``command_s`` spent in the commands it ran, ``tool_s`` (the rest:
+manywheels itself) and ``commands``. Run-level sections: ``before_all`` (per image:
+``{"status": "ran" | "cached", "image": "manywheels-before-all:…", "key": "…",
+"duration_s": …}``, see :mod:`manywheels.cache`).
 """
 
 from __future__ import annotations

@@ -122,10 +122,13 @@ def test_remote_engine_gets_a_named_volume(project: Path, tmp_path: Path) -> Non
     assert engine.client.volumes.created == [(name, {cache.CACHE_LABEL: IMAGE.ref})]
 
 
-def test_cache_false_mounts_nothing(project: Path) -> None:
-    config = load_config(project, env={}, overrides={"cache": False})
-    assert cache.container_caches(config, IMAGE, fake_engine("http+docker://localhost")) == (
-        cache.ContainerCaches())
+def test_cache_false_or_dry_run_mounts_nothing(project: Path, tmp_path: Path) -> None:
+    for overrides in ({"cache": False}, {"dry_run": True}):
+        config = load_config(project, env={},
+                             overrides={**overrides, "cache_dir": str(tmp_path / "c")})
+        assert cache.container_caches(config, IMAGE, fake_engine("http+docker://localhost")) == (
+            cache.ContainerCaches())
+    assert not (tmp_path / "c").exists()
 
 
 def test_clear_host_directories(tmp_path: Path) -> None:
