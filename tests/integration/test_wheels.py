@@ -300,3 +300,25 @@ def test_cpp_pybind11_cmake_example(test_image: str, tmp_path: Path) -> None:
     assert run.report.stage(f"{tag}-manylinux_x86_64", "test")["status"] == "passed"
     location = install_and_import(wheel, "newton._core", tmp_path, Path(sys.executable))
     assert "site-packages" in location
+
+
+def test_standalone_repair_after_build_sees_before_all_libraries(test_image: str,
+                                                                 tmp_path: Path) -> None:
+    """`wheels-build` then, in another process, `wheels-repair`: with caches off the repair
+    container is a fresh one, so before-all runs there too and auditwheel finds libyaml."""
+    import shutil
+
+    project = tmp_path / "yamlver"
+    shutil.copytree(PACKAGES / "yamlver", project)
+    settings = {"image": test_image, "python": ["cp312"], "before_all": BEFORE_ALL_YAML,
+                "cache": False,
+                "test_command": "python -c 'import yamlver; print(yamlver.version())'"}
+    with Run(load_config(project, env={}, overrides=settings), UI(echo=False)) as run:
+        build(run)
+    with Run(load_config(project, env={}, overrides=settings), UI(echo=False)) as run:
+        repair(run)
+        stage_test(run)
+        assert run.report.stage("cp312-manylinux_x86_64", "test")["status"] == "passed"
+    (wheel,) = sorted((project / "wheelhouse").glob("*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        assert any(n.startswith("yamlver.libs/libyaml") for n in archive.namelist())

@@ -149,6 +149,7 @@ def repair(run: Run) -> StageResult:
         raise NothingToDoError(msg)
     config.output_dir.mkdir(parents=True, exist_ok=True)
     jobs = []
+    images: list[str] = []
     stale = [w for w in wheels if run.report.is_stale(run.report.find_wheel("build", w.name))]
     for wheel in stale:
         run.ui.warn(f"skipping {wheel.name}: left over from an earlier build run (delete it, "
@@ -162,6 +163,7 @@ def repair(run: Run) -> StageResult:
         identifier = run.report.find_wheel("build", wheel.name)
         target = run.report.targets.get(identifier or "", {})
         image = str(target.get("image") or config.image)
+        images.append(image)
         plat = config.plat or str(target.get("plat") or "") or run.plat(image)
         if identifier is None:
             identifier, _ = wheel_identifier(wheel.name, plat)
@@ -170,4 +172,8 @@ def repair(run: Run) -> StageResult:
             Job(identifier, partial(_repair_one, run, wheel, identifier, image, plat),
                 run.log_dir(identifier) / "repair.log")
         )
+    # auditwheel must see the libraries before-all installed (a no-op after the build
+    # stage of the same run, or when the container started from the cached before-all image).
+    for image in dict.fromkeys(images):
+        run.ensure_before_all(image)
     return run_jobs(run, "repair", jobs)

@@ -169,6 +169,8 @@ def test(run: Run) -> StageResult:
             rows.append(SummaryRow(identifier, "skipped", None, "no test-command"))
         run.ui.summary("test summary", rows)
         return StageResult("test", rows)
+    for image in dict.fromkeys(p[2] for p in plan):
+        run.ensure_before_all(image)  # what before-all installed is there for the tests too
     if "{project}" in config.test_command:
         for image in {p[2] for p in plan}:
             _copy_project(run, image)
