@@ -42,7 +42,6 @@ and ``--min-free-gib N`` besides the configuration flags.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import inspect
 import shlex
@@ -60,7 +59,7 @@ from invoke.tasks import Call, Task
 from manywheels import signals
 from manywheels.config import OPTIONS, Config, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
-from manywheels.run import Run
+from manywheels.run import Run, close_shared_runs, shared_run
 
 __all__ = ["SECTION", "build", "clean_cache", "ns", "publish", "repair", "resolve_config", "test",
            "troubleshoot"]
@@ -68,17 +67,6 @@ __all__ = ["SECTION", "build", "clean_cache", "ns", "publish", "repair", "resolv
 SECTION = "wheels"
 """The invoke configuration section (and the collection's name)."""
 
-_RUNS: dict[str, Run] = {}
-
-
-def _close_runs() -> None:
-    while _RUNS:
-        _, run = _RUNS.popitem()
-        with contextlib.suppress(Exception):  # best effort at exit: the engine may be gone
-            run.close()
-
-
-atexit.register(_close_runs)
 
 _BY_NAME = {}
 for _option in OPTIONS:
@@ -172,13 +160,6 @@ def resolve_config(c: Context, flags: Mapping[str, Any] | None = None) -> Config
     )
 
 
-def _shared_run(config: Config) -> Run:
-    key = repr(config)
-    run = _RUNS.get(key)
-    if run is None:
-        run = _RUNS[key] = Run(config)
-    return run
-
 
 _CHAIN_FAILED: list[int] = []
 """Exit codes of chained stages that failed for some identifiers (``invoke wheels``)."""
@@ -204,7 +185,7 @@ def _execute(
     signals.install()  # SIGTERM -> Terminated: containers are removed, exit 143
     run: Run | None = None
     try:
-        run = _shared_run(resolve_config(c, flags))
+        run = shared_run(resolve_config(c, flags))
         stage(run)
     except ManywheelsError as error:
         if run is not None:
@@ -214,11 +195,11 @@ def _execute(
             _CHAIN_FAILED.append(error.exit_code)
             print(message, file=sys.stderr, flush=True)
             return
-        _close_runs()
+        close_shared_runs()
         raise Exit(message, code=error.exit_code) from None
     except BaseException as interrupt:
         code = signals.exit_code_for(interrupt)
-        _close_runs()
+        close_shared_runs()
         if code is None:
             raise
         message = "manywheels: interrupted" if code == ExitCode.SIGINT else "manywheels: terminated"
@@ -349,7 +330,7 @@ clean_cache = _stage_task("clean-cache", _stage_clean_cache, _DOCS["clean-cache"
 
 def _all(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
     """Build, repair and test the wheels (build -> repair -> test); the default task."""
-    _close_runs()
+    close_shared_runs()
     if _CHAIN_FAILED:
         codes, _CHAIN_FAILED[:] = list(_CHAIN_FAILED), []
         message = (

@@ -31,7 +31,6 @@ after the run's containers are removed.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import functools
 import inspect
@@ -46,30 +45,11 @@ from nox.sessions import Session
 from manywheels import signals
 from manywheels.config import Config, load_config
 from manywheels.errors import ExitCode, ManywheelsError
-from manywheels.run import Run
+from manywheels.run import Run, close_shared_runs, shared_run
 
 __all__ = ["build", "publish", "register", "repair", "test", "troubleshoot"]
 
-_RUNS: dict[str, Run] = {}
 
-
-def _close_runs() -> None:
-    while _RUNS:
-        _, run = _RUNS.popitem()
-        # Best effort at exit: the engine may already be gone.
-        with contextlib.suppress(Exception):
-            run.close()
-
-
-atexit.register(_close_runs)
-
-
-def _shared_run(config: Config) -> Run:
-    key = repr(config)
-    run = _RUNS.get(key)
-    if run is None:
-        run = _RUNS[key] = Run(config)
-    return run
 
 
 def _resolve(
@@ -97,7 +77,7 @@ def _call(
         if own_args is not None:
             stage, argv = own_args(argv)
         config = _resolve(session, project_dir, overrides, argv)
-        run = _shared_run(config)
+        run = shared_run(config)
         stage(run)
     except ManywheelsError as error:
         if run is not None:
@@ -107,11 +87,11 @@ def _call(
             _STAGE_FAILED.append(error.exit_code)
             session.error(f"{error} [exit code {error.exit_code}]")
         # Bad input, no engine, no image, locked...: stop here with the error's own code.
-        _close_runs()
+        close_shared_runs()
         nox_logger.error(f"Session {session.name} aborted: {error} [exit code {error.exit_code}]")
         raise SystemExit(error.exit_code) from None
     except BaseException as interrupt:  # Ctrl-C (nox exits 130) or SIGTERM (exit 143)
-        _close_runs()
+        close_shared_runs()
         if isinstance(interrupt, signals.Terminated):
             nox_logger.error(f"Session {session.name} {interrupt}: the run's containers were "
                              f"removed [exit code {interrupt.code}]")
@@ -263,7 +243,7 @@ def register(prefix: str = "wheels", *, project_dir: str | Path | None = None,
     if getattr(registered.get(prefix), "manywheels_prefix", None) != prefix:
 
         def chain_session(session: Session) -> None:
-            _close_runs()
+            close_shared_runs()
             session.log(f"{prefix}: build, repair and test done; wheels in the output-dir")
 
         chain_session.__doc__ = "Build, repair and test the wheels (build -> repair -> test)."
