@@ -12,14 +12,22 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from manywheels import signals
-from manywheels.engine import Sink
+from manywheels.engine import Container, Sink
 from manywheels.errors import CommandError, ManywheelsError, StageFailedError
 from manywheels.run import Run
 from manywheels.tags import PythonTag, identifier, parse_python_tag
 from manywheels.timing import Timing, measure
 from manywheels.ui import SummaryRow
 
-__all__ = ["Job", "StageResult", "WheelListing", "is_pure", "run_jobs", "wheel_identifier"]
+__all__ = [
+    "Job",
+    "StageResult",
+    "WheelListing",
+    "is_pure",
+    "run_jobs",
+    "run_stage_script",
+    "wheel_identifier",
+]
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,49 @@ class WheelListing:
         if stream == "stdout" and name.endswith(".whl") and "/" not in name:
             self.names.append(name)
         self.sink(line, stream)
+
+
+def run_stage_script(
+    run: Run,
+    container: Container,
+    identifier: str,
+    stage: str,
+    script: str,
+    *,
+    note: str,
+    started: float,
+    wheel_dir: str | None = None,
+    **failed_fields: object,
+) -> list[str]:
+    """Run one identifier's stage script, keeping its script and log side by side.
+
+    ``<output-dir>/logs/<identifier>/<stage>.log`` is started afresh, the script is saved
+    beside it as ``<stage>.sh``, and the output streams to the log (and console). When the
+    script fails, the run report records the stage as ``failed`` (duration in seconds since
+    ``started``, a ``time.monotonic()`` value; the log; ``failed_fields``) and the
+    :class:`~manywheels.errors.CommandError` propagates.
+
+    Returns:
+        The wheel file names the script listed in ``wheel_dir`` (empty when ``wheel_dir``
+        is ``None`` or nothing was listed).
+    """
+    log_dir = run.log_dir(identifier)
+    log = log_dir / f"{stage}.log"
+    log.unlink(missing_ok=True)
+    run.save_script(log_dir / f"{stage}.sh", script)
+    with run.ui.target_output(identifier, log) as sink:
+        sink.note(note)
+        listing = WheelListing(sink, wheel_dir) if wheel_dir is not None else None
+        try:
+            container.run(script, sink=listing or sink)
+        except CommandError:
+            run.report.record(
+                identifier, stage, status="failed",
+                duration_s=round(time.monotonic() - started, 3),
+                log=f"logs/{identifier}/{stage}.log", **failed_fields,
+            )
+            raise
+    return listing.names if listing is not None else []
 
 
 def is_pure(wheel_name: str) -> bool:

@@ -31,7 +31,7 @@ from manywheels.fsutil import sha256_file
 from manywheels.plan import Target
 from manywheels.render import render
 from manywheels.run import CONTAINER_ROOT, Run, host_build_environment
-from manywheels.stages._common import Job, StageResult, WheelListing, is_pure, run_jobs
+from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.ui import SummaryRow
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
@@ -251,23 +251,13 @@ def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
     base = f"{CONTAINER_ROOT}/{target.identifier}"
     out_dir = f"{base}/dist"
     script = build_script(run, target, sdist_in_container)
-    log_dir = run.log_dir(target.identifier)
-    log = log_dir / "build.log"
-    log.unlink(missing_ok=True)
-    run.save_script(log_dir / "build.sh", script)
     started = time.monotonic()
-    with run.ui.target_output(target.identifier, log) as sink:
-        sink.note(f"build {target.identifier} with {target.interpreter} ({config.frontend})")
-        listing = WheelListing(sink, out_dir)
-        try:
-            container.run(script, sink=listing)
-        except CommandError:
-            run.report.record(
-                target.identifier, "build", status="failed",
-                duration_s=round(time.monotonic() - started, 3), log=_rel(run, log),
-            )
-            raise
-    names = listing.names or container.output(["ls", "-1", out_dir]).split()
+    listed = run_stage_script(
+        run, container, target.identifier, "build", script,
+        note=f"build {target.identifier} with {target.interpreter} ({config.frontend})",
+        started=started, wheel_dir=out_dir,
+    )
+    names = listed or container.output(["ls", "-1", out_dir]).split()
     wheels = [name for name in names if name.endswith(".whl")]
     if len(wheels) != 1:
         msg = f"{target.identifier}: expected one wheel in {out_dir}, found {wheels or 'none'}"
@@ -279,7 +269,8 @@ def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
     duration = time.monotonic() - started
     run.report.record(
         target.identifier, "build", status="passed", duration_s=round(duration, 3),
-        wheel=wheel, sha256=sha256_file(dest), pure=pure, log=_rel(run, log), run_id=run.run_id,
+        wheel=wheel, sha256=sha256_file(dest), pure=pure, log=f"logs/{target.identifier}/build.log",
+        run_id=run.run_id,
     )
     if pure:
         run.ui.warn(
@@ -288,13 +279,6 @@ def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
         )
         return f"{wheel} (pure Python: no compiled extension)"
     return wheel
-
-
-def _rel(run: Run, path: Path) -> str:
-    try:
-        return str(path.relative_to(run.config.output_dir))
-    except ValueError:
-        return str(path)
 
 
 def build(run: Run) -> StageResult:

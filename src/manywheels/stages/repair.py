@@ -22,9 +22,9 @@ from manywheels.run import CONTAINER_ROOT, Run
 from manywheels.stages._common import (
     Job,
     StageResult,
-    WheelListing,
     is_pure,
     run_jobs,
+    run_stage_script,
     wheel_identifier,
 )
 from manywheels.ui import SummaryRow
@@ -94,23 +94,11 @@ def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -
     out_dir = f"{base}/repaired"
     container.copy_into(wheel, wheel_in)
     script = repair_script(identifier, wheel_in, plat)
-    log_dir = run.log_dir(identifier)
-    log = log_dir / "repair.log"
-    log.unlink(missing_ok=True)
-    run.save_script(log_dir / "repair.sh", script)
-    with run.ui.target_output(identifier, log) as sink:
-        sink.note(f"auditwheel repair --plat {plat} {wheel.name}")
-        listing = WheelListing(sink, out_dir)
-        try:
-            container.run(script, sink=listing)
-        except CommandError:
-            run.report.record(
-                identifier, "repair", status="failed",
-                duration_s=round(time.monotonic() - started, 3),
-                log=f"logs/{identifier}/repair.log",
-            )
-            raise
-    names = listing.names or [
+    listed = run_stage_script(
+        run, container, identifier, "repair", script,
+        note=f"auditwheel repair --plat {plat} {wheel.name}", started=started, wheel_dir=out_dir,
+    )
+    names = listed or [
         n for n in container.output(["ls", "-1", out_dir]).split() if n.endswith(".whl")]
     if not names:
         msg = f"{identifier}: auditwheel wrote no wheel to {out_dir}"

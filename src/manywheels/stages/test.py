@@ -11,11 +11,11 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from manywheels.errors import CommandError, NothingToDoError
+from manywheels.errors import NothingToDoError
 from manywheels.plan import interpreter_path
 from manywheels.render import render
 from manywheels.run import CONTAINER_ROOT, Run
-from manywheels.stages._common import Job, StageResult, run_jobs, wheel_identifier
+from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, wheel_identifier
 from manywheels.tags import parse_python_tag
 from manywheels.ui import SummaryRow
 
@@ -95,21 +95,12 @@ def _test_one(run: Run, wheel: Path, identifier: str, image: str, interpreter: s
     wheel_in = f"{CONTAINER_ROOT}/{identifier}/test/{wheel.name}"
     container.copy_into(wheel, wheel_in)
     script, command = test_script(run, identifier, wheel.name, interpreter)
-    log_dir = run.log_dir(identifier)
-    log = log_dir / "test.log"
-    log.unlink(missing_ok=True)
-    run.save_script(log_dir / "test.sh", script)
     started = time.monotonic()
-    with run.ui.target_output(identifier, log) as sink:
-        sink.note(f"test {wheel.name}: {command}")
-        try:
-            container.run(script, sink=sink)
-        except CommandError:
-            run.report.record(
-                identifier, "test", status="failed", wheel=wheel.name,
-                duration_s=round(time.monotonic() - started, 3), log=f"logs/{identifier}/test.log",
-            )
-            raise
+    run_stage_script(
+        run, container, identifier, "test", script,
+        note=f"test {wheel.name}: {command}",
+        started=started, wheel=wheel.name,
+    )
     run.report.record(
         identifier, "test", status="passed", wheel=wheel.name,
         duration_s=round(time.monotonic() - started, 3), log=f"logs/{identifier}/test.log",
