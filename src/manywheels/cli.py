@@ -1,7 +1,7 @@
 """The ``manywheels`` command line: ``plan``, ``matrix``, ``init``, ``export-script``,
 ``troubleshoot``.
 
-Every command takes the configuration flags of :func:`manywheels.config.argument_parser`
+Every command takes the configuration flags of :func:`manywheels.config._config.argument_parser`
 (``--python``, ``--image``, ``--project-dir``, ...), which override
 ``[tool.manywheels]`` and ``MANYWHEELS_*`` as in the nox sessions. The project is the
 current directory unless ``--project-dir`` (or ``MANYWHEELS_PROJECT_DIR``) says
@@ -21,10 +21,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from manywheels import __version__, signals
-from manywheels.config import OPTIONS, Config, argument_parser, load_config
+from manywheels import __version__
+from manywheels import _signals as signals
+from manywheels._ui import UI
+from manywheels.config._config import OPTIONS, Config, argument_parser, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
-from manywheels.ui import UI
 
 __all__ = ["build_parser", "main"]
 
@@ -134,7 +135,7 @@ def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_troubleshoot(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.run import Run  # noqa: PLC0415
+    from manywheels.stages._run import Run  # noqa: PLC0415
     from manywheels.stages.troubleshoot import TroubleshootOptions, troubleshoot  # noqa: PLC0415
 
     if args.min_free_gib < 0:

@@ -9,18 +9,26 @@ message without a traceback.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 __all__ = [
+    "BeforeAllError",
     "CommandError",
     "ConfigError",
     "EngineUnavailableError",
     "ExitCode",
+    "ForeignRecordError",
     "ImageNotFoundError",
     "LockedError",
     "ManywheelsError",
+    "NoWheelBuiltError",
+    "NotBuiltError",
     "NothingToDoError",
+    "PolicyError",
     "ProjectError",
     "PublishError",
+    "PythonTagMissingError",
+    "SdistBuildError",
     "StageFailedError",
 ]
 
@@ -54,10 +62,36 @@ class ConfigError(ManywheelsError):
     exit_code = ExitCode.CONFIG
 
 
+class PolicyError(ConfigError):
+    """An auditwheel policy / platform tag (``plat``, an image's ``AUDITWHEEL_PLAT``) is not
+    one of the forms PEP 600 / PEP 656 allow (``manylinux_2_28_x86_64``, ``manylinux2014_i686``,
+    ``musllinux_1_2_aarch64``, ``linux_x86_64``)."""
+
+
+class PythonTagMissingError(ConfigError):
+    """A requested Python tag is not in the image (the message lists what the image has)."""
+
+
+class ForeignRecordError(ConfigError):
+    """The output-dir holds the run record of another project (one project per output-dir)."""
+
+
 class ProjectError(ManywheelsError):
     """The project directory is missing or is not a Python project."""
 
     exit_code = ExitCode.PROJECT
+
+
+class SdistBuildError(ProjectError):
+    """Building the sdist on the host failed (the message names the log).
+
+    Attributes:
+        log: the sdist build log, when one was written.
+    """
+
+    def __init__(self, message: str, log: Path | None = None) -> None:
+        super().__init__(message)
+        self.log = log
 
 
 class EngineUnavailableError(ManywheelsError):
@@ -78,6 +112,11 @@ class NothingToDoError(ManywheelsError):
     exit_code = ExitCode.NOTHING_TO_DO
 
 
+class NotBuiltError(NothingToDoError):
+    """An identifier asked for (``--python cp39``) has no wheel of the current sdist in the
+    run record: the build stage never built it."""
+
+
 class PublishError(ManywheelsError):
     """A publish check or upload failed."""
 
@@ -85,7 +124,7 @@ class PublishError(ManywheelsError):
 
 
 class LockedError(ManywheelsError):
-    """Another run holds the lock of the dist-dir or output-dir (see :mod:`manywheels.lock`)."""
+    """Another run holds the lock of the dist-dir or output-dir (:mod:`manywheels._lock`)."""
 
     exit_code = ExitCode.LOCKED
 
@@ -112,6 +151,23 @@ class CommandError(ManywheelsError):
         if len(first) > 120:
             first = first[:117] + "..."
         super().__init__(f"command exited with code {returncode}: {first}")
+
+
+class BeforeAllError(CommandError):
+    """``before-all`` exited non-zero (exit code and last lines of its output)."""
+
+    def __init__(
+        self, command: Sequence[str] | str, returncode: int, tail: Sequence[str] = ()
+    ) -> None:
+        super().__init__(command, returncode, tail)
+        self.args = (f"before-all failed with exit code {returncode}",)
+
+
+class NoWheelBuiltError(ManywheelsError):
+    """A build or repair script ended without error but left no wheel (or several) where
+    one was expected: that identifier fails (exit code 1 for the stage)."""
+
+    exit_code = ExitCode.STAGE_FAILED
 
 
 class StageFailedError(ManywheelsError):

@@ -16,9 +16,9 @@ from __future__ import annotations
 import shlex
 from pathlib import Path, PurePosixPath
 
-from manywheels.config import Config, read_pyproject
+from manywheels.config._config import Config, read_pyproject
 from manywheels.errors import ConfigError
-from manywheels.render import render
+from manywheels.stages._render import render
 
 __all__ = ["EXPORT_EXCLUDES", "WORK_DIR", "render_script"]
 

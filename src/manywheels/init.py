@@ -32,10 +32,10 @@ from pathlib import Path
 from typing import Any
 
 from manywheels import __version__
-from manywheels.config import OPTIONS, Config, _pyproject_layer, read_pyproject
+from manywheels._fsutil import atomic_write_text
+from manywheels.config._config import OPTIONS, Config, _pyproject_layer, read_pyproject
 from manywheels.errors import ConfigError
-from manywheels.fsutil import atomic_write_text
-from manywheels.render import render
+from manywheels.stages._render import render
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -56,10 +56,10 @@ from invoke.env import Environment
 from invoke.exceptions import Exit, UncastableEnvVar
 from invoke.tasks import Call, Task
 
-from manywheels import signals
-from manywheels.config import OPTIONS, Config, load_config
+from manywheels import _signals as signals
+from manywheels.config._config import OPTIONS, Config, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
-from manywheels.run import Run, close_shared_runs, shared_run
+from manywheels.stages._run import Run, close_shared_runs, shared_run
 
 __all__ = ["SECTION", "build", "clean_cache", "ns", "publish", "repair", "resolve_config", "test",
            "troubleshoot"]
@@ -132,7 +132,7 @@ def resolve_config(c: Context, flags: Mapping[str, Any] | None = None) -> Config
             ``fail_fast``, ...); unset flags are ``None``, ``False`` or empty.
 
     Returns:
-        The resolved :class:`~manywheels.config.Config`.
+        The resolved :class:`~manywheels.config._config.Config`.
 
     Raises:
         ConfigError: unknown key or bad value in any layer (one line).
@@ -249,7 +249,7 @@ def _stage_troubleshoot(run: Run, options: Mapping[str, Any]) -> object:
 
 
 def _stage_clean_cache(run: Run, options: Mapping[str, Any]) -> object:  # noqa: ARG001
-    from manywheels.cache import clear_for_run  # noqa: PLC0415
+    from manywheels.stages._cache import clear_for_run  # noqa: PLC0415
 
     return clear_for_run(run)
 

@@ -19,12 +19,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from manywheels.config import Config
+from manywheels._ui import UI
+from manywheels.config._config import Config
 from manywheels.errors import ConfigError, EngineUnavailableError
-from manywheels.plan import Target, interpreter_path
-from manywheels.run import Run
-from manywheels.tags import identifier, platform_family
-from manywheels.ui import UI
+from manywheels.naming._tags import identifier, platform_family
+from manywheels.plan._targets import Target, interpreter_path
+from manywheels.stages._run import Run
 
 __all__ = [
     "MATRIX_FORMATS",

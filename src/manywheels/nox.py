@@ -15,9 +15,9 @@ containers). The stage bodies are also plain functions for a user's own sessions
 
 Configuration: defaults -> ``[tool.manywheels]`` -> keyword overrides (of
 ``register()`` and of the stage functions) -> ``MANYWHEELS_*`` -> session posargs
-(``nox -s wheels-build -- --python cp312``). See :mod:`manywheels.config`.
+(``nox -s wheels-build -- --python cp312``). See :mod:`manywheels.config._config`.
 
-Within one nox invocation the stages share one :class:`~manywheels.run.Run` per
+Within one nox invocation the stages share one :class:`~manywheels.stages._run.Run` per
 configuration, so ``nox -s wheels`` starts one container per image, not one per
 stage; containers are removed when the chain ends and at interpreter exit.
 
@@ -42,10 +42,10 @@ import nox as _nox
 from nox.logger import logger as nox_logger
 from nox.sessions import Session
 
-from manywheels import signals
-from manywheels.config import Config, load_config
+from manywheels import _signals as signals
+from manywheels.config._config import Config, load_config
 from manywheels.errors import ExitCode, ManywheelsError
-from manywheels.run import Run, close_shared_runs, shared_run
+from manywheels.stages._run import Run, close_shared_runs, shared_run
 
 __all__ = ["build", "publish", "register", "repair", "test", "troubleshoot"]
 
@@ -141,7 +141,7 @@ def _stage_troubleshoot(run: Run, options: Any = None) -> object:
 
 
 def _stage_clean_cache(run: Run) -> object:
-    from manywheels.cache import clear_for_run  # noqa: PLC0415
+    from manywheels.stages._cache import clear_for_run  # noqa: PLC0415
 
     return clear_for_run(run)
 

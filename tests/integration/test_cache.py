@@ -18,13 +18,13 @@ from pathlib import Path
 import docker.errors
 import pytest
 
-from manywheels import cache
-from manywheels.config import load_config
-from manywheels.engine import Engine
-from manywheels.run import Run
+from manywheels._ui import UI
+from manywheels.config._config import load_config
+from manywheels.engine._docker import Engine
+from manywheels.stages import _cache as cache
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test
-from manywheels.ui import UI
+from manywheels.stages._run import Run
 from tests.conftest import PACKAGES, extract_sdist
 
 NOXFILE = "import manywheels.nox\n\nmanywheels.nox.register()\n"

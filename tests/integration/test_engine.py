@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.config import Config
-from manywheels.engine import (
+from manywheels.config._config import Config
+from manywheels.engine._docker import (
     CA_BUNDLE_PATH,
     LABEL,
     Engine,
@@ -18,7 +18,7 @@ from manywheels.engine import (
     index_environment,
 )
 from manywheels.errors import CommandError, EngineUnavailableError
-from manywheels.run import container_environment
+from manywheels.stages._run import container_environment
 
 
 def _gone(engine: Engine, name: str) -> bool:

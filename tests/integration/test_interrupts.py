@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.engine import Engine
-from manywheels.lock import LOCK_NAME
+from manywheels._lock import LOCK_NAME
+from manywheels.engine._docker import Engine
 from tests.integration.test_reliability import (
     build_status,
     make_project,

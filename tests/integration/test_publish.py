@@ -29,13 +29,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from manywheels.config import Config
+from manywheels._fsutil import sha256_file
+from manywheels._ui import UI
+from manywheels.config._config import Config
 from manywheels.errors import ExitCode, NothingToDoError, PublishError
-from manywheels.fsutil import sha256_file
-from manywheels.report import RunReport
+from manywheels.plan._record import RunReport
 from manywheels.stages import publish as publish_module
 from manywheels.stages.publish import LOG_NAME, PublishResult, PublishUploadError, publish
-from manywheels.ui import UI
 
 pytestmark = pytest.mark.integration
 
@@ -232,10 +232,10 @@ def quiet_ui() -> tuple[UI, StringIO]:
 _SNIPPET = """
 import json, sys
 from pathlib import Path
-from manywheels.config import Config
+from manywheels.config._config import Config
 from manywheels.errors import ManywheelsError
 from manywheels.stages.publish import publish
-from manywheels.ui import UI
+from manywheels._ui import UI
 args = json.loads(sys.argv[1])
 config = Config(project_dir=Path(args["project"]), output_dir=Path(args["output"]),
                 dist_dir=Path(args["dist"]), repository_url=args["url"])

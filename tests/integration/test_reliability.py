@@ -24,13 +24,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from manywheels.config import load_config
-from manywheels.engine import LABEL, OWNER_LABEL, Engine
+from manywheels._lock import LOCK_NAME
+from manywheels._ui import UI
+from manywheels.config._config import load_config
+from manywheels.engine._docker import LABEL, OWNER_LABEL, Engine
 from manywheels.errors import StageFailedError
-from manywheels.lock import LOCK_NAME
-from manywheels.run import Run
 from manywheels.stages import build
-from manywheels.ui import UI
+from manywheels.stages._run import Run
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "cext"
@@ -271,9 +271,9 @@ def test_concurrent_run_fails_fast_on_the_lock(test_image: str, tmp_path: Path) 
 
 CRASH = """
 import os, signal, sys
-from manywheels.config import load_config
-from manywheels.run import Run
-from manywheels.ui import UI
+from manywheels.config._config import load_config
+from manywheels.stages._run import Run
+from manywheels._ui import UI
 config = load_config(sys.argv[1], env={}, overrides={"image": sys.argv[2]})
 run = Run(config, UI(echo=False))
 print(run.container().name, flush=True)

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from manywheels import signals
+from manywheels import _signals as signals
+from manywheels._lock import LOCK_NAME, DirectoryLock
 from manywheels.errors import ExitCode, LockedError
-from manywheels.lock import LOCK_NAME, DirectoryLock
 
 
 def test_deferred_postpones_a_signal_until_cleanup_is_done() -> None:
@@ -56,7 +56,7 @@ def test_handling_turns_sigterm_into_terminated_and_restores() -> None:
 
 CHILD = textwrap.dedent("""
     import sys, time
-    from manywheels import signals
+    from manywheels import _signals as signals
     assert signals.install() and signals.install()  # idempotent
     try:
         print("ready", flush=True)
@@ -79,7 +79,7 @@ def test_sigterm_to_a_real_process_runs_cleanup_and_exits_143() -> None:
 
 
 def test_install_leaves_an_application_handler_alone() -> None:
-    code = ("import signal; from manywheels import signals\n"
+    code = ("import signal; from manywheels import _signals as signals\n"
             "signal.signal(signal.SIGTERM, lambda *a: None)\n"
             "assert signals.install() is False\n")
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -88,7 +88,7 @@ def test_install_leaves_an_application_handler_alone() -> None:
 HOLDER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from manywheels.lock import DirectoryLock
+    from manywheels._lock import DirectoryLock
     DirectoryLock(Path(sys.argv[1]), "dist-dir").acquire()
     print("locked", flush=True)
     time.sleep(120)
@@ -129,7 +129,7 @@ def test_locks_of_one_process_are_shared(tmp_path: Path) -> None:
     first.release()
     probe = subprocess.run(
         [sys.executable, "-c", ("import sys; from pathlib import Path; "
-                                "from manywheels.lock import DirectoryLock; "
+                                "from manywheels._lock import DirectoryLock; "
                                 "DirectoryLock(Path(sys.argv[1]), 'output-dir').acquire()"),
          str(tmp_path)],
         capture_output=True, text=True, check=False)

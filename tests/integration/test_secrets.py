@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.engine import INDEX_VARIABLES, Engine
+from manywheels.engine._docker import INDEX_VARIABLES, Engine
 from tests.integration.test_reliability import make_project, nox_env, run_nox
 
 MARK = uuid.uuid4().hex[:10]

@@ -21,9 +21,10 @@ from typing import Any
 
 import pytest
 
-from manywheels.config import load_config
+from manywheels._ui import UI
+from manywheels.config._config import load_config
 from manywheels.diagnose import Finding
-from manywheels.engine import Engine
+from manywheels.engine._docker import Engine
 from manywheels.errors import (
     ConfigError,
     EngineUnavailableError,
@@ -31,7 +32,7 @@ from manywheels.errors import (
     ManywheelsError,
     StageFailedError,
 )
-from manywheels.run import Run
+from manywheels.stages._run import Run
 from manywheels.stages.build import build
 from manywheels.stages.repair import repair
 from manywheels.stages.troubleshoot import (
@@ -40,7 +41,6 @@ from manywheels.stages.troubleshoot import (
     quick_diagnosis,
     troubleshoot,
 )
-from manywheels.ui import UI
 
 PACKAGES = Path(__file__).resolve().parents[1] / "packages"
 ID = "cp312-manylinux_x86_64"

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from manywheels.config import load_config
+from manywheels._ui import UI
+from manywheels.config._config import load_config
 from manywheels.errors import ConfigError
-from manywheels.run import Run
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test
-from manywheels.ui import UI
+from manywheels.stages._run import Run
 from tests.conftest import PACKAGES, extract_sdist
 
 NOXFILE = "import manywheels.nox\n\nmanywheels.nox.register()\n"

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from manywheels import cache
-from manywheels.config import load_config
-from manywheels.engine import ImageInfo
-from manywheels.report import RunReport
-from manywheels.timing import command_timer, measure
+from manywheels._timing import command_timer, measure
+from manywheels.config._config import load_config
+from manywheels.engine._docker import ImageInfo
+from manywheels.plan._record import RunReport
+from manywheels.stages import _cache as cache
 
 IMAGE = ImageInfo(ref="quay.io/pypa/manylinux_2_28_x86_64", id="sha256:" + "a" * 64,
                   digest="quay.io/pypa/manylinux_2_28_x86_64@sha256:" + "b" * 64,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from manywheels.ui import UI, Board, wants_live
+from manywheels._ui import UI, Board, wants_live
 
 
 def terminal(buffer: io.StringIO) -> Console:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.config import OPTIONS, load_config
+from manywheels.config._config import OPTIONS, load_config
 from manywheels.errors import ConfigError, ExitCode
 from manywheels.init import add_register_call
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manywheels.config import DEFAULT_IMAGE, Config, load_config
+from manywheels.config._config import DEFAULT_IMAGE, Config, load_config
 from manywheels.errors import ConfigError, ProjectError
-from manywheels.plan import select_targets
-from manywheels.tags import PythonTag
+from manywheels.naming._tags import PythonTag
+from manywheels.plan._targets import select_targets
 
 
 def project(tmp_path: Path, table: str = "", extra: str = "") -> Path:

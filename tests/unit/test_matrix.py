@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manywheels.config import load_config
+from manywheels.config._config import load_config
 from manywheels.errors import ConfigError, EngineUnavailableError
 from manywheels.matrix import (
     github_matrix,
@@ -18,8 +18,8 @@ from manywheels.matrix import (
     render_matrix,
     resolve_targets,
 )
-from manywheels.plan import Target, interpreter_path
-from manywheels.tags import PythonTag, identifier
+from manywheels.naming._tags import PythonTag, identifier
+from manywheels.plan._targets import Target, interpreter_path
 
 NO_ENGINE = {"DOCKER_HOST": "unix:///nonexistent/docker.sock"}
 

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from manywheels.config import load_config
+from manywheels.config._config import load_config
 from manywheels.errors import ConfigError
 from manywheels.init import render_workflow
 from manywheels.matrix import github_matrix
-from manywheels.plan import Target, interpreter_path
-from manywheels.tags import PythonTag, identifier
+from manywheels.naming._tags import PythonTag, identifier
+from manywheels.plan._targets import Target, interpreter_path
 
 
 def project(tmp_path: Path, table: str = "") -> Path:

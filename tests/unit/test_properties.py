@@ -14,20 +14,20 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from manywheels.config import DEFAULT_IMAGE, load_config
-from manywheels.engine import CA_BUNDLE_PATH, INDEX_VARIABLES
+from manywheels._lock import classify_leftovers, owner_alive, owner_token
+from manywheels.config._config import DEFAULT_IMAGE, load_config
+from manywheels.engine._docker import CA_BUNDLE_PATH, INDEX_VARIABLES
 from manywheels.errors import ConfigError
-from manywheels.lock import classify_leftovers, owner_alive, owner_token
-from manywheels.plan import parse_image_pythons
-from manywheels.run import container_environment, host_build_environment, is_secret_name
-from manywheels.stages._common import wheel_identifier
-from manywheels.tags import (
+from manywheels.naming._tags import (
     PythonTag,
     identifier,
     parse_install_dir,
     parse_python_tag,
     platform_family,
 )
+from manywheels.plan._targets import parse_image_pythons
+from manywheels.stages._common import wheel_identifier
+from manywheels.stages._run import container_environment, host_build_environment, is_secret_name
 
 # --------------------------------------------------------------------------- tags
 
@@ -304,7 +304,7 @@ host_envs = st.dictionaries(st.one_of(var_names, secret_names, st.sampled_from(I
 def test_a_container_gets_only_the_allowlist(scratch: Path, host: dict[str, str],
                                              passed: list[str],
                                              configured: dict[str, str]) -> None:
-    from manywheels.config import Config
+    from manywheels.config._config import Config
 
     config = Config(project_dir=scratch, environment=configured, environment_pass=tuple(passed))
     result = container_environment(config, host)

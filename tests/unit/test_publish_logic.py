@@ -10,10 +10,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
-from manywheels.config import Config
+from manywheels._fsutil import sha256_file
+from manywheels.config._config import Config
 from manywheels.errors import ExitCode, NothingToDoError, PublishError
-from manywheels.fsutil import sha256_file
-from manywheels.report import RunReport
+from manywheels.plan._record import RunReport
 from manywheels.stages.publish import (
     Redactor,
     check_platform_tags,

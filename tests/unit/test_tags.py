@@ -7,8 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from manywheels.errors import ConfigError
-from manywheels.plan import parse_image_pythons
-from manywheels.tags import PythonTag, identifier, parse_python_tag, platform_family
+from manywheels.naming._tags import PythonTag, identifier, parse_python_tag, platform_family
+from manywheels.plan._targets import parse_image_pythons
 
 
 @pytest.mark.parametrize("text", ["cp312", "cp312-cp312", "3.12", " CP312 "])

@@ -1,7 +1,7 @@
 """The stages: build, repair, test (and publish, troubleshoot).
 
-Each stage is a plain function of a :class:`~manywheels.run.Run` (or, for host-only
-stages, of a :class:`~manywheels.config.Config`). Stages know nothing about nox
+Each stage is a plain function of a :class:`~manywheels.stages._run.Run` (or, for host-only
+stages, of a :class:`~manywheels.config._config.Config`). Stages know nothing about nox
 or invoke.
 """
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
-from manywheels import signals
-from manywheels.engine import Container, Sink
+from manywheels import _signals as signals
+from manywheels._timing import Timing, measure
+from manywheels._ui import SummaryRow
+from manywheels.engine._docker import Container, Sink
 from manywheels.errors import CommandError, ManywheelsError, StageFailedError
-from manywheels.run import Run
-from manywheels.tags import PythonTag, identifier, parse_python_tag
-from manywheels.timing import Timing, measure
-from manywheels.ui import SummaryRow
+from manywheels.naming._tags import PythonTag, identifier, parse_python_tag
+from manywheels.stages._run import Run
 
 __all__ = [
     "Job",
@@ -209,7 +209,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
 
 def _timed(run: Run, stage: str, job: Job) -> str:
     """Run one job; record in the report (``timing``) how its wall time split between
-    the commands it ran and the tool itself (:mod:`manywheels.timing`)."""
+    the commands it ran and the tool itself (:mod:`manywheels._timing`)."""
     spent: Timing | None = None
     try:
         with measure() as spent:

@@ -25,14 +25,14 @@ from pathlib import Path
 
 from packaging.metadata import parse_email
 
-from manywheels.config import read_pyproject
+from manywheels._fsutil import sha256_file
+from manywheels._ui import SummaryRow
+from manywheels.config._config import read_pyproject
 from manywheels.errors import CommandError, ProjectError
-from manywheels.fsutil import sha256_file
-from manywheels.plan import Target
-from manywheels.render import render
-from manywheels.run import CONTAINER_ROOT, Run, host_build_environment
+from manywheels.plan._targets import Target
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
-from manywheels.ui import SummaryRow
+from manywheels.stages._render import render
+from manywheels.stages._run import CONTAINER_ROOT, Run, host_build_environment
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
 
@@ -135,7 +135,7 @@ def build_sdist(run: Run) -> SdistInfo:
     The build runs in a temporary copy of the project tree (``dist-dir``, ``output-dir``,
     virtual environments and caches left out), so the tree itself is never written
     (setuptools writes ``*.egg-info``), with the host environment minus credentials
-    (:func:`~manywheels.run.host_build_environment`). Uses ``--installer uv`` when uv is
+    (:func:`~manywheels.stages._run.host_build_environment`). Uses ``--installer uv`` when uv is
     available (faster build environments). The sdist is written to a temporary
     directory and moved into ``dist-dir`` atomically. An interrupt stops the build
     process and everything it started.

@@ -17,7 +17,7 @@ Nothing of it runs in a container, and credentials stay on the host. In order:
    (https://twine.readthedocs.io/en/stable/#environment-variables,
    https://packaging.python.org/specifications/pypirc/)
 4. **Ask the index what it has** through its simple API (:pep:`691` JSON or :pep:`503`
-   HTML, see :mod:`manywheels.simple_index`): files already there with the same hash
+   HTML, see :mod:`manywheels.stages._simple_index`): files already there with the same hash
    are skipped; a file there with a *different* hash is an error. twine's
    ``--skip-existing`` is not used: since twine 6.2 it is refused for any index but
    PyPI and TestPyPI.
@@ -58,11 +58,12 @@ from twine import auth as twine_auth
 from twine import exceptions as twine_exceptions
 from twine import utils as twine_utils
 
-from manywheels.config import Config
+from manywheels._fsutil import sha256_file
+from manywheels._ui import UI, SummaryRow
+from manywheels.config._config import Config
 from manywheels.errors import NothingToDoError, PublishError
-from manywheels.fsutil import sha256_file
-from manywheels.report import RunReport
-from manywheels.simple_index import (
+from manywheels.plan._record import RunReport
+from manywheels.stages._simple_index import (
     IndexFile,
     IndexQueryError,
     file_matches,
@@ -71,7 +72,6 @@ from manywheels.simple_index import (
     simple_url_for,
     strip_userinfo,
 )
-from manywheels.ui import UI, SummaryRow
 
 __all__ = [
     "LOG_NAME",
@@ -413,7 +413,8 @@ class UploadTarget:
 
     Attributes:
         upload_url: the upload (legacy API) URL, without credentials.
-        simple_url: the simple API base URL (see :func:`~manywheels.simple_index.simple_url_for`).
+        simple_url: the simple API base URL
+            (:func:`~manywheels.stages._simple_index.simple_url_for`).
         origin: where the URL came from, for messages.
         username: the user name (``None``: twine decides; ``__token__`` on PyPI).
         password: the password or token (never printed; not in ``repr``).
@@ -725,7 +726,7 @@ def _read_index(
     the environment nor ``.pypirc`` gave, tries the keyring (as twine would) once.
 
     Raises:
-        IndexQueryError: see :func:`~manywheels.simple_index.project_files`.
+        IndexQueryError: see :func:`~manywheels.stages._simple_index.project_files`.
     """
     try:
         return project_files(target.simple_url, project, session=session, warn=ui.warn), target
@@ -774,7 +775,7 @@ def publish(
         env: the environment for ``TWINE_*``, ``HOME`` (``.pypirc``) and twine's process;
             default ``os.environ``.
         simple_url: the index's simple API base URL when it cannot be derived from the
-            upload URL (devpi); see :func:`~manywheels.simple_index.simple_url_for`.
+            upload URL (devpi); see :func:`~manywheels.stages._simple_index.simple_url_for`.
 
     Returns:
         What was planned, uploaded and skipped.

@@ -15,10 +15,9 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
+from manywheels._fsutil import atomic_copy, sha256_file
+from manywheels._ui import SummaryRow
 from manywheels.errors import CommandError, NothingToDoError
-from manywheels.fsutil import atomic_copy, sha256_file
-from manywheels.render import render
-from manywheels.run import CONTAINER_ROOT, Run
 from manywheels.stages._common import (
     Job,
     StageResult,
@@ -27,7 +26,8 @@ from manywheels.stages._common import (
     run_stage_script,
     wheel_identifier,
 )
-from manywheels.ui import SummaryRow
+from manywheels.stages._render import render
+from manywheels.stages._run import CONTAINER_ROOT, Run
 
 __all__ = ["raw_wheels", "repair", "repair_script"]
 

@@ -11,13 +11,13 @@ from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
+from manywheels._ui import SummaryRow
 from manywheels.errors import NothingToDoError
-from manywheels.plan import interpreter_path
-from manywheels.render import render
-from manywheels.run import CONTAINER_ROOT, Run
+from manywheels.naming._tags import parse_python_tag
+from manywheels.plan._targets import interpreter_path
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, wheel_identifier
-from manywheels.tags import parse_python_tag
-from manywheels.ui import SummaryRow
+from manywheels.stages._render import render
+from manywheels.stages._run import CONTAINER_ROOT, Run
 
 __all__ = ["PROJECT_IN_CONTAINER", "repaired_wheels", "test", "test_script"]
 

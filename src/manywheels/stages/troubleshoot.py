@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from manywheels.config import read_pyproject
+from manywheels.config._config import read_pyproject
 from manywheels.diagnose import (
     EngineFacts,
     Facts,
@@ -42,7 +42,7 @@ from manywheels.diagnose import (
 )
 from manywheels.diagnose import logs as log_patterns
 from manywheels.diagnose.elf import wheel_versioned_symbols
-from manywheels.engine import find_ca_bundle
+from manywheels.engine._docker import find_ca_bundle
 from manywheels.errors import (
     CommandError,
     ConfigError,
@@ -52,9 +52,9 @@ from manywheels.errors import (
     ProjectError,
     StageFailedError,
 )
-from manywheels.report import REPORT_NAME
-from manywheels.run import CONTAINER_ROOT, Run
+from manywheels.plan._record import REPORT_NAME
 from manywheels.stages._common import is_pure
+from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages.repair import raw_wheels
 
 __all__ = [
@@ -120,7 +120,7 @@ def split_args(argv: Sequence[str]) -> tuple[TroubleshootOptions, list[str]]:
     """Take the troubleshoot flags out of command-line arguments.
 
     ``--json`` and ``--min-free-gib N`` (or ``--min-free-gib=N``) are the stage's own;
-    the rest are configuration flags for :func:`manywheels.config.load_config`.
+    the rest are configuration flags for :func:`manywheels.config._config.load_config`.
 
     Raises:
         ConfigError: ``--min-free-gib`` without a non-negative number.

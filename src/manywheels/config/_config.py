@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from manywheels.errors import ConfigError, ProjectError
-from manywheels.tags import PythonTag, parse_python_tag
+from manywheels.naming._tags import PythonTag, parse_python_tag
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -22,7 +22,7 @@ def template_dir() -> Path:
     packaged = Path(str(resources.files("manywheels"))) / "templates"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parents[2] / "templates"
+    return Path(__file__).resolve().parents[3] / "templates"
 
 
 @cache

@@ -23,11 +23,11 @@ one after another give the same report as ``wheels``. Shape::
 
 Durations are seconds. Statuses: ``passed``, ``failed``, ``skipped``, ``interrupted``.
 
-Each stage record also has ``timing`` (:mod:`manywheels.timing`): ``wall_s`` of the
+Each stage record also has ``timing`` (:mod:`manywheels._timing`): ``wall_s`` of the
 identifier's work, ``command_s`` spent in the commands it ran, ``tool_s`` (the rest:
 manywheels itself) and ``commands``. Run-level sections: ``before_all`` (per image:
 ``{"status": "ran" | "cached", "image": "manywheels-before-all:…", "key": "…",
-"duration_s": …}``, see :mod:`manywheels.cache`).
+"duration_s": …}``, see :mod:`manywheels.stages._cache`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from manywheels.fsutil import atomic_write_text
+from manywheels._fsutil import atomic_write_text
 
 __all__ = ["REPORT_NAME", "RunReport"]
 
@@ -87,7 +87,7 @@ class RunReport:
 
     def update(self, identifier: str, stage: str, **fields: Any) -> None:
         """Add fields to the record of one stage of one identifier (created when absent),
-        e.g. the time accounting ``timing`` of :mod:`manywheels.timing`."""
+        e.g. the time accounting ``timing`` of :mod:`manywheels._timing`."""
         with self._lock:
             target = self.targets.setdefault(identifier, {"stages": {}})
             target.setdefault("stages", {}).setdefault(stage, {}).update(fields)

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from manywheels.config import Config
+from manywheels.config._config import Config
 from manywheels.errors import ConfigError
-from manywheels.tags import PythonTag, identifier, parse_install_dir
+from manywheels.naming._tags import PythonTag, identifier, parse_install_dir
 
 __all__ = ["PYTHON_ROOT", "Target", "interpreter_path", "parse_image_pythons", "select_targets"]
 

@@ -22,9 +22,12 @@ from typing import Any
 
 import docker.errors
 
-from manywheels import cache, signals
-from manywheels.config import Config
-from manywheels.engine import (
+from manywheels import _signals as signals
+from manywheels._fsutil import atomic_write_text
+from manywheels._lock import DirectoryLock, classify_leftovers
+from manywheels._ui import UI
+from manywheels.config._config import Config
+from manywheels.engine._docker import (
     OWNER_LABEL,
     RUN_LABEL,
     Container,
@@ -35,13 +38,11 @@ from manywheels.engine import (
     new_run_id,
 )
 from manywheels.errors import CommandError, ConfigError
-from manywheels.fsutil import atomic_write_text
-from manywheels.lock import DirectoryLock, classify_leftovers
-from manywheels.plan import Target, parse_image_pythons, select_targets
-from manywheels.render import render
-from manywheels.report import RunReport
-from manywheels.tags import PythonTag
-from manywheels.ui import UI
+from manywheels.naming._tags import PythonTag
+from manywheels.plan._record import RunReport
+from manywheels.plan._targets import Target, parse_image_pythons, select_targets
+from manywheels.stages import _cache as cache
+from manywheels.stages._render import render
 
 __all__ = ["CONTAINER_ROOT", "Run", "container_environment", "host_build_environment",
            "is_secret_name"]
@@ -53,7 +54,7 @@ CONTAINER_ROOT = "/manywheels"
 def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[str, str]:
     """The complete environment a container gets: an explicit allowlist.
 
-    Index and CA pass-through (:func:`~manywheels.engine.index_environment`), the
+    Index and CA pass-through (:func:`~manywheels.engine._docker.index_environment`), the
     host variables named in ``environment-pass`` (when set on the host) and the
     ``environment`` table. Nothing else from the host enters a container.
     """
@@ -277,7 +278,7 @@ class Run:
             return container
 
     def _before_all_key(self, info: ImageInfo, environment: Mapping[str, str]) -> str | None:
-        """The before-all image key (:func:`manywheels.cache.before_all_key`); ``None``
+        """The before-all image key (:func:`manywheels.stages._cache.before_all_key`); ``None``
         without before-all, with ``cache = false`` or in a dry run."""
         script = self.config.before_all.strip()
         if not script or not self.config.cache or self.config.dry_run:

@@ -37,9 +37,9 @@ import docker
 import docker.errors
 from docker.models.containers import Container as DockerContainer
 
+from manywheels._lock import owner_token
+from manywheels._timing import command_timer
 from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoundError
-from manywheels.lock import owner_token
-from manywheels.timing import command_timer
 
 __all__ = [
     "CA_BUNDLE_PATH",
@@ -58,11 +58,11 @@ __all__ = [
 
 LABEL = "io.manywheels"
 """Label set (to ``"1"``) on every container manywheels starts."""
-RUN_LABEL = "io.manywheels.run"
+RUN_LABEL = "io.manywheels.stages._run"
 """Label holding the run id, shared by every container of one run."""
 OWNER_LABEL = "io.manywheels.owner"
 """Label naming the process that started the container (``host:pid:start-time``, see
-:func:`manywheels.lock.owner_token`): a leftover whose owner is gone was left by a crash."""
+:func:`manywheels._lock.owner_token`): a leftover whose owner is gone was left by a crash."""
 
 CA_BUNDLE_PATH = "/etc/manywheels/ca-bundle.crt"
 """Where the host's CA bundle is placed in containers (read-only, mode 0444)."""
@@ -516,7 +516,7 @@ class Container:
         tail: deque[str] = deque(maxlen=tail_lines)
         out = _LineSplitter("stdout", sink, tail)
         err = _LineSplitter("stderr", sink, tail)
-        with command_timer():  # the command's own time (manywheels.timing)
+        with command_timer():  # the command's own time (manywheels._timing)
             for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
                 if stdout:
                     out.feed(stdout)

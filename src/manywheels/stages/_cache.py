@@ -56,9 +56,9 @@ import docker.errors
 from manywheels.errors import EngineUnavailableError, ManywheelsError
 
 if TYPE_CHECKING:
-    from manywheels.config import Config
-    from manywheels.engine import Container, Engine, ImageInfo
-    from manywheels.run import Run
+    from manywheels.config._config import Config
+    from manywheels.engine._docker import Container, Engine, ImageInfo
+    from manywheels.stages._run import Run
 
 __all__ = [
     "BEFORE_ALL_LABEL",
@@ -98,7 +98,7 @@ BEFORE_ALL_REPOSITORY = "manywheels-before-all"
 """Repository of the committed before-all images (tag: the key's first 24 hex digits)."""
 BEFORE_ALL_LABEL = "io.manywheels.before-all"
 """Label of the committed before-all images; its value is the full key."""
-CACHE_LABEL = "io.manywheels.cache"
+CACHE_LABEL = "io.manywheels.stages._cache"
 """Label of the named cache volumes (remote engines); its value is the image reference."""
 KEY_VERSION = "1"
 """Bumped when what goes into a before-all image changes."""
