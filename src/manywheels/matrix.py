@@ -110,7 +110,7 @@ def resolve_targets(
         return Resolved(_static_targets(config, plat), checked=False)
     try:
         with Run(config, ui or UI()) as run:
-            return Resolved(run.targets(config.requires_python), checked=True)
+            return Resolved(list(run.plan(config.requires_python).steps), checked=True)
     except EngineUnavailableError as error:
         if static_ok:
             assert plat is not None

@@ -207,7 +207,7 @@ def test_tag_absent_from_image_lists_what_it_has(test_image: str, tmp_path: Path
     shutil.copytree(PACKAGES / "purepkg", project)
     config = load_config(project, env={}, overrides={"image": test_image, "python": ["cp36"]})
     with Run(config, UI(echo=False)) as run, pytest.raises(ConfigError) as caught:
-        run.targets(None)
+        run.plan(None)
     message = str(caught.value)
     assert "cp36" in message and "cp312" in message and "\n" not in message
 

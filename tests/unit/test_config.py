@@ -30,16 +30,16 @@ def test_defaults(tmp_path: Path) -> None:
 
 
 def test_precedence_defaults_toml_code_env_argv(tmp_path: Path) -> None:
-    root = project(tmp_path, 'image = "toml"\nfrontend = "pip"\nplat = "p-toml"\n'
+    root = project(tmp_path, 'image = "toml"\nfrontend = "pip"\nplat = "manylinux_2_17_x86_64"\n'
                              'test-command = "t-toml"\nbefore-all = "b-toml"')
     config = load_config(
         root,
-        env={"MANYWHEELS_IMAGE": "env", "MANYWHEELS_PLAT": "p-env", "MANYWHEELS_TEST_COMMAND": "t-env"},
-        overrides={"image": "code", "before_all": "b-code", "plat": "p-code"},
+        env={"MANYWHEELS_IMAGE": "env", "MANYWHEELS_PLAT": "manylinux_2_28_x86_64", "MANYWHEELS_TEST_COMMAND": "t-env"},
+        overrides={"image": "code", "before_all": "b-code", "plat": "manylinux_2_34_x86_64"},
         argv=["--image", "argv"],
     )
     assert config.image == "argv"
-    assert config.plat == "p-env"
+    assert config.plat == "manylinux_2_28_x86_64"
     assert config.test_command == "t-env"
     assert config.before_all == "b-code"
     assert config.frontend == "pip"

@@ -24,9 +24,9 @@ from manywheels.naming._tags import (
     parse_install_dir,
     parse_python_tag,
     platform_family,
+    wheel_identifier,
 )
 from manywheels.plan._targets import parse_image_pythons
-from manywheels.stages._common import wheel_identifier
 from manywheels.stages._run import container_environment, host_build_environment, is_secret_name
 
 # --------------------------------------------------------------------------- tags
@@ -148,7 +148,7 @@ def _argv(flag: str, value: Any) -> list[str]:
 # key -> (strategy of values, Config attribute, flag, env var, how a value reads back)
 KEYS: dict[str, tuple[st.SearchStrategy[Any], str, str, str]] = {
     "image": (words, "image", "--image", "MANYWHEELS_IMAGE"),
-    "plat": (words, "plat", "--plat", "MANYWHEELS_PLAT"),
+    "plat": (policies.map(lambda p: p[0]), "plat", "--plat", "MANYWHEELS_PLAT"),
     "jobs": (st.integers(1, 64), "jobs", "--jobs", "MANYWHEELS_JOBS"),
     "fail-fast": (st.booleans(), "fail_fast", "--fail-fast", "MANYWHEELS_FAIL_FAST"),
     "frontend": (st.sampled_from(["build", "pip", "uv"]), "frontend", "--frontend",

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from manywheels.errors import ConfigError, ProjectError
+from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag, parse_python_tag
 
 if sys.version_info >= (3, 11):
@@ -125,6 +126,9 @@ OPTIONS: tuple[Option, ...] = (
     Option("remove-leftovers", "bool", False,
            "remove containers that crashed earlier runs left behind (they are reported either "
            "way)", stage_only=True),
+    Option("replace-record", "bool", False,
+           "start a new run record when the output-dir holds another project's (one project "
+           "per output-dir)", stage_only=True),
     Option("publish.repository", "optstr", None, "~/.pypirc section to upload to (twine)"),
     Option("publish.repository-url", "optstr", None, "index upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
@@ -166,6 +170,7 @@ class Config:
     ccache: bool = False
     dry_run: bool = False
     remove_leftovers: bool = False
+    replace_record: bool = False
     repository: str | None = None
     repository_url: str | None = None
     allow_untested: bool = False
@@ -477,6 +482,8 @@ def load_config(
             sources[key] = where
 
     _check_test_command(values.get("test-command"))
+    if values.get("plat") is not None:
+        parse_policy(values["plat"], what=f"plat ({sources['plat']})")
     requires_python = pyproject.get("project", {}).get("requires-python")
 
     kwargs: dict[str, Any] = {}

@@ -4,6 +4,7 @@ but :mod:`manywheels.errors`."""
 
 from __future__ import annotations
 
+from manywheels.naming._policy import ARCHS, Policy, parse_policy
 from manywheels.naming._tags import PythonTag, identifier, parse_python_tag
 
-__all__ = ["PythonTag", "identifier", "parse_python_tag"]
+__all__ = ["ARCHS", "Policy", "PythonTag", "identifier", "parse_policy", "parse_python_tag"]

@@ -14,7 +14,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from packaging.utils import parse_wheel_filename
+
 from manywheels.errors import ConfigError
+from manywheels.naming._policy import ARCHS, Policy, parse_policy
 
 __all__ = [
     "PythonTag",
@@ -22,6 +25,7 @@ __all__ = [
     "parse_install_dir",
     "parse_python_tag",
     "platform_family",
+    "wheel_identifier",
 ]
 
 _ALLOWED = (
@@ -94,24 +98,58 @@ def parse_install_dir(name: str) -> PythonTag | None:
     return PythonTag(int(match["major"]), int(match["minor"]), bool(match["t"]))
 
 
-_PLAT = re.compile(
-    r"^(?P<family>manylinux|musllinux)(?:_\d+_\d+|1|2010|2014)?_(?P<arch>[a-z0-9_]+)$"
-)
+_PLATFORM = re.compile(r"^(manylinux|musllinux)_(" + "|".join(ARCHS) + r")$")
 
 
-def platform_family(plat: str) -> str:
-    """The platform part of an identifier for a policy.
+def platform_family(plat: str | Policy) -> str:
+    """The platform part of an identifier for a policy (:attr:`Policy.platform`).
 
-    ``manylinux_2_28_x86_64`` and ``manylinux2014_x86_64`` give
-    ``manylinux_x86_64``; ``musllinux_1_2_aarch64`` gives ``musllinux_aarch64``;
-    anything else (``linux_x86_64``) is returned unchanged.
+    ``manylinux_2_28_x86_64`` and ``manylinux2014_x86_64`` give ``manylinux_x86_64``;
+    ``musllinux_1_2_aarch64`` gives ``musllinux_aarch64``; ``linux_x86_64`` and a
+    platform part itself (``manylinux_x86_64``) stay.
+
+    Raises:
+        PolicyError: ``plat`` is neither a policy (:func:`~manywheels.naming.parse_policy`)
+            nor a platform part.
     """
-    match = _PLAT.match(plat)
-    if not match:
+    if isinstance(plat, str) and _PLATFORM.match(plat):
         return plat
-    return f"{match['family']}_{match['arch']}"
+    policy = plat if isinstance(plat, Policy) else parse_policy(plat)
+    return policy.platform
 
 
-def identifier(tag: PythonTag, plat: str) -> str:
-    """cibuildwheel's build identifier: ``cp312-manylinux_x86_64``."""
+def identifier(tag: PythonTag, plat: str | Policy) -> str:
+    """cibuildwheel's build identifier: ``cp312-manylinux_x86_64``.
+
+    Raises:
+        PolicyError: ``plat`` is not a policy.
+    """
     return f"{tag.tag}-{platform_family(plat)}"
+
+
+def wheel_identifier(wheel_name: str, plat_fallback: str) -> tuple[str, PythonTag | None]:
+    """The identifier a wheel file name stands for, from its tags alone (PEP 427/425).
+
+    ``markupsafe-3.0.4-cp312-cp312-manylinux_2_28_x86_64.whl`` gives
+    ``("cp312-manylinux_x86_64", cp312)``; a pure wheel (platform ``any``) takes the
+    platform of ``plat_fallback``. Use :func:`~manywheels.plan.resolve_wheel` for a wheel of
+    a run: the run record knows more than the name.
+
+    Raises:
+        ValueError: not a wheel file name (packaging's InvalidWheelFilename).
+    """
+    _, _, _, tags = parse_wheel_filename(wheel_name)
+    tag = sorted(tags, key=str)[0]
+    # A free-threaded build has the ABI tag cp313t under the Python tag cp313.
+    suffix = "t" if tag.abi == f"{tag.interpreter}t" else ""
+    try:
+        python: PythonTag | None = parse_python_tag(tag.interpreter + suffix)
+    except ConfigError:
+        python = None
+    platform = plat_fallback if tag.platform == "any" else tag.platform
+    try:
+        family = platform_family(platform)
+    except ConfigError:
+        family = platform
+    name = f"{python.tag}-{family}" if python else f"{tag.interpreter}-{family}"
+    return name, python

@@ -1,37 +1,166 @@
-"""Targets: which identifiers a configuration selects in an image.
+"""The build plan: one typed step per identifier, grouped into containers.
 
-A :class:`Target` is one build: an identifier (``cp312-manylinux_x86_64``), the
-interpreter path in the image (``/opt/python/cp312-cp312/bin/python``, the
-manylinux layout) and the auditwheel policy to repair for.
+:func:`plan_build` turns a configuration and the facts of its images into a
+:class:`BuildPlan`: an ordered list of :class:`BuildStep` (identifier, Python tag,
+interpreter path, image and its digest, arch, policy, and that identifier's options).
+Steps are grouped into containers by (image, arch, before-all, environment): one container
+serves every step of a group. Stages turn the plan into jobs; nothing else decides what is
+built where.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from manywheels.config._config import Config
-from manywheels.errors import ConfigError
+from manywheels.errors import ConfigError, PythonTagMissingError
+from manywheels.naming._policy import Policy, parse_policy
 from manywheels.naming._tags import PythonTag, identifier, parse_install_dir
 
-__all__ = ["PYTHON_ROOT", "Target", "interpreter_path", "parse_image_pythons", "select_targets"]
+__all__ = [
+    "PYTHON_ROOT",
+    "BuildPlan",
+    "BuildStep",
+    "ContainerGroup",
+    "ImageFacts",
+    "StepOptions",
+    "Target",
+    "interpreter_path",
+    "parse_image_pythons",
+    "plan_build",
+    "select_targets",
+]
 
 PYTHON_ROOT = "/opt/python"
 """Where manylinux and musllinux images keep their interpreters."""
 
 
 @dataclass(frozen=True)
-class Target:
-    """One build: identifier, interpreter, image and policy."""
+class StepOptions:
+    """The options of one identifier's build and test (cibuildwheel's per-build options)."""
+
+    before_all: str = ""
+    before_build: str = ""
+    environment: tuple[tuple[str, str], ...] = ()
+    frontend: str = "build"
+    test_command: str | None = None
+    test_requires: tuple[str, ...] = ()
+    test_extras: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: Config) -> StepOptions:
+        """The options a configuration gives every identifier."""
+        return cls(
+            before_all=config.before_all.strip(),
+            before_build=config.before_build.strip(),
+            environment=tuple(config.environment.items()),
+            frontend=config.frontend,
+            test_command=config.test_command,
+            test_requires=tuple(config.test_requires),
+            test_extras=tuple(config.test_extras),
+        )
+
+
+@dataclass(frozen=True)
+class BuildStep:
+    """One build: identifier, interpreter, image and policy.
+
+    Attributes:
+        identifier: cibuildwheel's name, ``cp312-manylinux_x86_64``.
+        python: the Python tag.
+        interpreter: the interpreter path in the image (``/opt/python/cp312-cp312/bin/python``).
+        image: the image reference.
+        plat: the auditwheel policy to repair for (``manylinux_2_28_x86_64``).
+        digest: the image's digest (or id), once known.
+        options: this identifier's options.
+    """
 
     identifier: str
     python: PythonTag
     interpreter: str
     image: str
     plat: str
+    digest: str | None = None
+    options: StepOptions = field(default_factory=StepOptions)
+
+    @property
+    def policy(self) -> Policy:
+        """The parsed policy (:func:`~manywheels.naming.parse_policy`)."""
+        return parse_policy(self.plat)
+
+    @property
+    def arch(self) -> str:
+        """The architecture (``x86_64``)."""
+        return self.policy.arch
+
+    @property
+    def group_key(self) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+        """What decides the container: (image, arch, before-all, environment)."""
+        return (self.image, self.arch, self.options.before_all, self.options.environment)
+
+
+Target = BuildStep
+"""The earlier name of :class:`BuildStep`."""
+
+
+@dataclass(frozen=True)
+class ContainerGroup:
+    """Steps that share one container: same image, arch, before-all and environment."""
+
+    image: str
+    arch: str
+    before_all: str
+    environment: tuple[tuple[str, str], ...]
+    steps: tuple[BuildStep, ...]
+
+    @property
+    def key(self) -> tuple[str, str, str, tuple[tuple[str, str], ...]]:
+        """The group key (:attr:`BuildStep.group_key`)."""
+        return (self.image, self.arch, self.before_all, self.environment)
+
+
+@dataclass(frozen=True)
+class ImageFacts:
+    """What the plan needs to know of an image.
+
+    Attributes:
+        ref: the image reference.
+        digest: its digest (or id).
+        plat: its ``AUDITWHEEL_PLAT``, if set.
+        pythons: the CPython tags under ``/opt/python``.
+    """
+
+    ref: str
+    digest: str | None
+    plat: str | None
+    pythons: tuple[PythonTag, ...]
+
+
+@dataclass(frozen=True)
+class BuildPlan:
+    """The ordered steps of a run."""
+
+    steps: tuple[BuildStep, ...]
+
+    @property
+    def identifiers(self) -> list[str]:
+        """The identifiers, in order."""
+        return [step.identifier for step in self.steps]
+
+    def step(self, identifier: str) -> BuildStep | None:
+        """The step of an identifier."""
+        return next((s for s in self.steps if s.identifier == identifier), None)
+
+    def groups(self) -> list[ContainerGroup]:
+        """The container groups, in the order of their first step."""
+        grouped: dict[tuple[str, str, str, tuple[tuple[str, str], ...]], list[BuildStep]] = {}
+        for step in self.steps:
+            grouped.setdefault(step.group_key, []).append(step)
+        return [ContainerGroup(*key, steps=tuple(steps)) for key, steps in grouped.items()]
 
 
 def interpreter_path(tag: PythonTag) -> str:
@@ -55,6 +184,71 @@ def _allowed(tag: PythonTag, requires_python: str | None) -> bool:
     return spec.contains(Version(f"{tag.version}.99"), prereleases=True)
 
 
+def image_policy(config: Config, facts: ImageFacts) -> Policy:
+    """The policy of an image: ``plat``, else the image's ``AUDITWHEEL_PLAT``.
+
+    Raises:
+        PolicyError: the value is not a policy.
+        ConfigError: neither is set.
+    """
+    if config.plat:
+        return parse_policy(config.plat, what=f"plat ({config.sources.get('plat', 'default')})")
+    if not facts.plat:
+        msg = (f"image {facts.ref} sets no AUDITWHEEL_PLAT; set plat "
+               "(e.g. manylinux_2_28_x86_64)")
+        raise ConfigError(msg)
+    return parse_policy(facts.plat, what=f"AUDITWHEEL_PLAT of image {facts.ref}")
+
+
+def plan_build(
+    config: Config, facts: Mapping[str, ImageFacts], requires_python: str | None
+) -> BuildPlan:
+    """The build plan of a configuration.
+
+    Args:
+        config: resolved configuration (``python`` may be ``None``: every CPython of the
+            image that ``requires_python`` allows, free-threaded builds only when named).
+        facts: image reference -> its facts (for every image the configuration uses).
+        requires_python: the project's Requires-Python, if any.
+
+    Returns:
+        The plan, steps in version order.
+
+    Raises:
+        PythonTagMissingError: a requested tag is not in the image (lists what it has).
+        ConfigError: no tag remains, or the image sets no policy.
+        PolicyError: ``plat`` or the image's ``AUDITWHEEL_PLAT`` is not a policy.
+    """
+    image = facts[config.image]
+    policy = image_policy(config, image)
+    chosen = _choose(config, image, requires_python)
+    options = StepOptions.from_config(config)
+    return BuildPlan(tuple(
+        BuildStep(identifier(t, policy), t, interpreter_path(t), image.ref, policy.name,
+                  image.digest, options)
+        for t in sorted(chosen)
+    ))
+
+
+def _choose(config: Config, image: ImageFacts, requires_python: str | None) -> list[PythonTag]:
+    available = image.pythons
+    have = ", ".join(t.tag for t in available) or "none"
+    if config.python is not None:
+        missing = [t for t in config.python if t not in available]
+        if missing:
+            msg = f"python tag {missing[0].tag} is not in image {image.ref}; the image has: {have}"
+            raise PythonTagMissingError(msg)
+        return list(config.python)
+    chosen = [t for t in available if not t.free_threaded and _allowed(t, requires_python)]
+    if not chosen:
+        msg = (
+            f"no CPython in image {image.ref} satisfies requires-python {requires_python!r}; "
+            f"the image has: {have}"
+        )
+        raise ConfigError(msg)
+    return chosen
+
+
 def select_targets(
     config: Config,
     *,
@@ -62,38 +256,13 @@ def select_targets(
     plat: str,
     available: Sequence[PythonTag],
     requires_python: str | None,
-) -> list[Target]:
-    """The targets a configuration selects.
-
-    Args:
-        config: resolved configuration (``python`` may be ``None``: all allowed).
-        image: the image reference.
-        plat: the auditwheel policy (``config.plat`` or the image's ``AUDITWHEEL_PLAT``).
-        available: the CPython tags the image has.
-        requires_python: the project's Requires-Python, if any.
-
-    Returns:
-        Targets in version order.
+) -> list[BuildStep]:
+    """The steps a configuration selects in one image (:func:`plan_build` for one image
+    whose policy is ``plat``).
 
     Raises:
-        ConfigError: a requested tag is not in the image (lists the tags it has), or no
-            tag remains.
+        PythonTagMissingError, ConfigError, PolicyError: as :func:`plan_build`.
     """
-    have = ", ".join(t.tag for t in available) or "none"
-    if config.python is not None:
-        missing = [t for t in config.python if t not in available]
-        if missing:
-            msg = f"python tag {missing[0].tag} is not in image {image}; the image has: {have}"
-            raise ConfigError(msg)
-        chosen = list(config.python)
-    else:
-        chosen = [t for t in available if not t.free_threaded and _allowed(t, requires_python)]
-        if not chosen:
-            msg = (
-                f"no CPython in image {image} satisfies requires-python {requires_python!r}; "
-                f"the image has: {have}"
-            )
-            raise ConfigError(msg)
-    return [
-        Target(identifier(t, plat), t, interpreter_path(t), image, plat) for t in sorted(chosen)
-    ]
+    facts = ImageFacts(image, None, plat, tuple(available))
+    config = config.with_(image=image, plat=config.plat or plat)
+    return list(plan_build(config, {image: facts}, requires_python).steps)

@@ -12,11 +12,18 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from manywheels import _signals as signals
+from manywheels._fsutil import sha256_file
 from manywheels._timing import Timing, measure
 from manywheels._ui import SummaryRow
 from manywheels.engine._docker import Container, Sink
-from manywheels.errors import CommandError, ManywheelsError, StageFailedError
-from manywheels.naming._tags import PythonTag, identifier, parse_python_tag
+from manywheels.errors import (
+    CommandError,
+    ManywheelsError,
+    NotBuiltError,
+    NothingToDoError,
+    StageFailedError,
+)
+from manywheels.plan._record import StageRecord
 from manywheels.stages._run import Run
 
 __all__ = [
@@ -26,17 +33,28 @@ __all__ = [
     "is_pure",
     "run_jobs",
     "run_stage_script",
-    "wheel_identifier",
+    "select_recorded",
 ]
 
 
 @dataclass(frozen=True)
 class Job:
-    """One identifier's work in a stage: ``work`` returns a detail string."""
+    """One identifier's work in a stage.
+
+    Attributes:
+        identifier: the build identifier.
+        work: runs the job; returns a one-line detail for the summary.
+        log: the job's log file.
+        script: the in-container script the job runs, rendered (a dry run prints it
+            instead of running ``work``: one code path for both).
+        label: the script's name in dry-run headers (``build.sh``).
+    """
 
     identifier: str
     work: Callable[[], str]
     log: Path | None = None
+    script: str | None = None
+    label: str = ""
 
 
 @dataclass
@@ -117,19 +135,78 @@ def is_pure(wheel_name: str) -> bool:
     return all(tag.platform == "any" for tag in tags)
 
 
-def wheel_identifier(wheel_name: str, plat_fallback: str) -> tuple[str, PythonTag | None]:
-    """Derive an identifier from a wheel's tags (when the run report does not know it)."""
-    _, _, _, tags = parse_wheel_filename(wheel_name)
-    tag = sorted(tags, key=str)[0]
-    # A free-threaded build has the ABI tag cp313t under the Python tag cp313.
-    suffix = "t" if tag.abi == f"{tag.interpreter}t" else ""
-    try:
-        python: PythonTag | None = parse_python_tag(tag.interpreter + suffix)
-    except ManywheelsError:
-        python = None
-    platform = plat_fallback if tag.platform in {"any"} else tag.platform
-    name = identifier(python, platform) if python else f"{tag.interpreter}-{platform}"
-    return name, python
+def select_recorded(run: Run, stage: str, directory: Path) -> list[tuple[str, StageRecord]]:
+    """The inputs of a stage, from the run record only.
+
+    The identifiers of the current sdist whose ``stage`` passed (``build`` for repair,
+    ``repair`` for test), narrowed to the configured ``python`` tags when set, and whose
+    wheel file in ``directory`` still has the recorded sha256. Wheels in ``directory`` the
+    record does not name (stray files, older builds, another tool's) are ignored with one
+    warning naming them; nothing is deleted.
+
+    Returns:
+        (identifier, stage record) pairs, in identifier order.
+
+    Raises:
+        ForeignRecordError: the output-dir holds another project's record.
+        NotBuiltError: a ``python`` tag asked for has no such wheel of the current sdist.
+        NothingToDoError: no input at all.
+    """
+    run.check_record()
+    report = run.report
+    current = report.current(stage)
+    chosen = _narrow(run, stage, current)
+    named = {record.wheel for record in report.current(stage).values()}
+    _warn_unrecorded(run, directory, named)
+    result = []
+    for identifier, record in sorted(chosen.items()):
+        path = directory / str(record.wheel)
+        if not path.is_file() or sha256_file(path) != record.sha256:
+            run.ui.warn(f"{identifier}: {path} is missing or changed since the {stage} stage "
+                        "wrote it; skipped (run that stage again)")
+            continue
+        result.append((identifier, record))
+    if not result:
+        before = {"build": "build", "repair": "repair"}[stage]
+        msg = (f"no wheels of the current sdist to take from the {before} stage in {directory} "
+               f"(run record {report.path}): run the {before} stage first")
+        raise NothingToDoError(msg)
+    return result
+
+
+def _narrow(run: Run, stage: str, current: dict[str, StageRecord]) -> dict[str, StageRecord]:
+    """Keep the identifiers of the configured ``python`` tags (all when unset).
+
+    Raises:
+        NotBuiltError: a tag asked for has no identifier of the current sdist at all (the
+            build stage never tried it); one whose earlier stage failed is just left out.
+    """
+    wanted = run.config.python
+    if wanted is None:
+        return current
+    report = run.report
+    tried: dict[str, list[str]] = {}
+    for identifier, target in report.target_records.items():
+        if report.is_current(identifier):
+            tag = target.python or identifier.split("-")[0]
+            tried.setdefault(tag, []).append(identifier)
+    missing = [tag.tag for tag in wanted if tag.tag not in tried]
+    if missing:
+        have = ", ".join(sorted(current)) or "none"
+        msg = (f"python {missing[0]}: the run record has no wheel of the current sdist for it "
+               f"(wheels that passed the {stage} stage: {have}); build it first "
+               f"(--python {' '.join(missing)})")
+        raise NotBuiltError(msg)
+    keep = {identifier for tag in wanted for identifier in tried[tag.tag]}
+    return {identifier: record for identifier, record in current.items() if identifier in keep}
+
+
+def _warn_unrecorded(run: Run, directory: Path, named: set[str | None]) -> None:
+    """One warning naming the wheels in ``directory`` the run record does not name."""
+    stray = sorted(p.name for p in directory.glob("*.whl") if p.name not in named)
+    if stray:
+        run.ui.warn(f"ignoring {len(stray)} file(s) in {directory} that this run record does "
+                    f"not name for the current sdist: {', '.join(stray)}")
 
 
 def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
@@ -140,6 +217,8 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     Raises:
         StageFailedError: one or more identifiers failed (after all finished).
     """
+    if run.config.dry_run:
+        return _show_jobs(run, stage, jobs)
     result = StageResult(stage)
     rows: dict[str, SummaryRow] = {}
     workers = max(1, min(run.config.effective_jobs, len(jobs)))
@@ -205,6 +284,19 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     if result.failures:
         raise StageFailedError(stage, result.failures)
     return result
+
+
+def _show_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
+    """``dry-run``: print each job's script (exactly what :func:`run_jobs` would run)."""
+    rows = []
+    for job in jobs:
+        if job.script is None:
+            rows.append(SummaryRow(job.identifier, "skipped", None, "dry run: nothing to run"))
+            continue
+        run.show_script(f"{job.identifier} {job.label or stage + '.sh'}", job.script)
+        rows.append(SummaryRow(job.identifier, "skipped", None, "dry run: script printed"))
+    run.ui.summary(f"{stage} summary (dry run)", rows)
+    return StageResult(stage, rows)
 
 
 def _timed(run: Run, stage: str, job: Job) -> str:

@@ -37,10 +37,15 @@ from manywheels.engine._docker import (
     index_environment,
     new_run_id,
 )
-from manywheels.errors import CommandError, ConfigError
+from manywheels.errors import BeforeAllError, CommandError, ForeignRecordError
 from manywheels.naming._tags import PythonTag
 from manywheels.plan._record import RunReport
-from manywheels.plan._targets import Target, parse_image_pythons, select_targets
+from manywheels.plan._targets import (
+    BuildPlan,
+    ImageFacts,
+    parse_image_pythons,
+    plan_build,
+)
 from manywheels.stages import _cache as cache
 from manywheels.stages._render import render
 
@@ -225,20 +230,6 @@ class Run:
                 self._images[ref] = self.engine.image(ref, progress=self.ui.info)
             return self._images[ref]
 
-    def plat(self, ref: str | None = None) -> str:
-        """The auditwheel policy: ``plat`` or the image's ``AUDITWHEEL_PLAT``.
-
-        Raises:
-            ConfigError: neither is set.
-        """
-        if self.config.plat:
-            return self.config.plat
-        info = self.image(ref)
-        if not info.plat:
-            msg = f"image {info.ref} sets no AUDITWHEEL_PLAT; set plat (e.g. manylinux_2_28_x86_64)"
-            raise ConfigError(msg)
-        return info.plat
-
     def container(self, ref: str | None = None) -> Container:
         """The started container for an image (one per image per run)."""
         ref = ref or self.config.image
@@ -306,20 +297,47 @@ class Run:
                 self._pythons[ref] = parse_image_pythons(listing)
             return self._pythons[ref]
 
-    def targets(self, requires_python: str | None) -> list[Target]:
-        """The targets the configuration selects in its image.
+    def image_facts(self, ref: str | None = None) -> ImageFacts:
+        """What the plan needs of an image: digest, ``AUDITWHEEL_PLAT``, interpreters.
 
         Raises:
-            ConfigError: a requested tag is absent from the image (listing what it has).
+            EngineUnavailableError, ImageNotFoundError: no engine, or no image.
+        """
+        ref = ref or self.config.image
+        info = self.image(ref)
+        return ImageFacts(ref, info.digest, info.plat, tuple(self.pythons(ref)))
+
+    def plan(self, requires_python: str | None) -> BuildPlan:
+        """The build plan of this run's configuration (:func:`~manywheels.plan.plan_build`).
+
+        Raises:
+            PythonTagMissingError: a requested tag is absent from the image.
+            PolicyError, ConfigError: no valid policy, or no tag remains.
         """
         image = self.config.image
-        return select_targets(
-            self.config,
-            image=image,
-            plat=self.plat(image),
-            available=self.pythons(image),
-            requires_python=requires_python,
-        )
+        return plan_build(self.config, {image: self.image_facts(image)}, requires_python)
+
+    def check_record(self) -> None:
+        """One project per output-dir: refuse a run record of another project there, or
+        start a new record with ``replace-record``.
+
+        Raises:
+            ForeignRecordError: the record belongs to another project directory.
+        """
+        owner = self.report.project.project_dir
+        mine = str(self.config.project_dir)
+        if owner is None or owner == mine:
+            return
+        if not self.config.replace_record:
+            msg = (
+                f"output-dir {self.config.output_dir} holds the run record of another project "
+                f"({owner}); give this project its own output-dir, or pass --replace-record "
+                "(MANYWHEELS_REPLACE_RECORD=1) to start a new record"
+            )
+            raise ForeignRecordError(msg)
+        self.ui.warn(f"replacing the run record of {owner} in {self.config.output_dir}")
+        with self._lock:
+            self._report = RunReport(self.config.output_dir, load=False)
 
     def ensure_before_all(self, ref: str | None = None) -> None:
         """Run ``before-all`` once in the image's container (no-op when unset).
@@ -362,8 +380,7 @@ class Run:
                     )
                     for line in error.tail[-10:]:
                         self.ui.error(f"  {line}")
-                    error.args = (f"before-all failed with exit code {error.returncode}",)
-                    raise
+                    raise BeforeAllError(error.command, error.returncode, error.tail) from None
             took = time.monotonic() - started
             self.ui.info(f"before-all done in {took:.1f} s")
             environment = container_environment(self.config, self.host_env)

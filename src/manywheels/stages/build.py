@@ -8,15 +8,18 @@ leak in. Each raw wheel lands in ``dist-dir`` as soon as its identifier finishes
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +29,9 @@ from pathlib import Path
 from packaging.metadata import parse_email
 
 from manywheels._fsutil import sha256_file
-from manywheels._ui import SummaryRow
 from manywheels.config._config import read_pyproject
-from manywheels.errors import CommandError, ProjectError
-from manywheels.plan._targets import Target
+from manywheels.errors import NoWheelBuiltError, ProjectError, SdistBuildError
+from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run, host_build_environment
@@ -145,9 +147,6 @@ def build_sdist(run: Run) -> SdistInfo:
     """
     config = run.config
     log = run.log_dir("sdist") / "sdist.log"
-    command = [sys.executable, "-m", "build", "--sdist"]
-    if shutil.which("uv") or _has_uv_module():
-        command += ["--installer", "uv"]
     config.dist_dir.mkdir(parents=True, exist_ok=True)
     outputs = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
@@ -158,7 +157,7 @@ def build_sdist(run: Run) -> SdistInfo:
             tempfile.TemporaryDirectory(prefix="manywheels-sdist-src-") as scratch:
         source = Path(scratch) / config.project_dir.name
         copy_project_tree(config.project_dir, source, skip)
-        command += ["--outdir", tmp, str(source)]
+        command = sdist_command(tmp, str(source))
         run.ui.info(f"building the sdist of {config.project_dir}")
         started = time.monotonic()
         with run.ui.target_output("sdist", log) as sink:
@@ -185,28 +184,33 @@ def build_sdist(run: Run) -> SdistInfo:
                     process.stdout.close()
         if code != 0:
             msg = f"building the sdist failed with exit code {code}; log: {log}"
-            raise ProjectError(msg)
+            raise SdistBuildError(msg, log)
         built = sorted(Path(tmp).glob("*.tar.gz"))
         if len(built) != 1:
             msg = f"the sdist build produced {len(built)} .tar.gz files; log: {log}"
-            raise ProjectError(msg)
+            raise SdistBuildError(msg, log)
         target = config.dist_dir / built[0].name
         built[0].replace(target)
     info = read_sdist(target)
     run.ui.info(f"sdist {target.name} built in {time.monotonic() - started:.1f} s")
     run.report.set_project(
-        name=info.name, version=info.version, sdist=target.name, sdist_sha256=sha256_file(target),
-        build_run=run.run_id,
+        name=info.name, version=info.version, project_dir=str(config.project_dir),
+        sdist=target.name, sdist_sha256=sha256_file(target), build_run=run.run_id,
     )
     return info
 
 
-def _has_uv_module() -> bool:
-    return importlib.util.find_spec("uv") is not None
+def sdist_command(outdir: str, source: str) -> list[str]:
+    """The host command that builds the sdist (pypa/build; ``--installer uv`` when uv is
+    available: faster build environments). The real run and the dry run both use it."""
+    command = [sys.executable, "-m", "build", "--sdist"]
+    if shutil.which("uv") or importlib.util.find_spec("uv") is not None:
+        command += ["--installer", "uv"]
+    return [*command, "--outdir", outdir, source]
 
 
-def build_script(run: Run, target: Target, sdist_in_container: str) -> str:
-    """The in-container build script of one target (``templates/build.sh.j2``)."""
+def build_script(target: BuildStep, sdist_in_container: str) -> str:
+    """The in-container build script of one step (``templates/build.sh.j2``)."""
     base = f"{CONTAINER_ROOT}/{target.identifier}"
     return render(
         "build.sh.j2",
@@ -216,69 +220,113 @@ def build_script(run: Run, target: Target, sdist_in_container: str) -> str:
         sdist=sdist_in_container,
         src_dir=f"{base}/src",
         out_dir=f"{base}/dist",
-        before_build=run.config.before_build.strip(),
-        frontend=run.config.frontend,
+        before_build=target.options.before_build,
+        frontend=target.options.frontend,
     )
 
 
-def _dry_run(run: Run) -> StageResult:
-    """``dry-run``: print the build scripts; build nothing, write nothing."""
-    config = run.config
-    pyproject = read_pyproject(config.project_dir).get("project", {})
+def predicted_sdist_name(run: Run) -> str:
+    """The sdist file name a dry run shows: from the project's static name and version
+    (normalised as pypa/build names it), else ``<sdist>.tar.gz``."""
+    pyproject = read_pyproject(run.config.project_dir).get("project", {})
     name, version = pyproject.get("name"), pyproject.get("version")
-    sdist = (
-        f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.tar.gz"
-        if isinstance(name, str) and isinstance(version, str) else "<sdist>.tar.gz"
-    )
-    run.ui.info(
-        f"dry run: would build the sdist on the host: {sys.executable} -m build --sdist "
-        f"--outdir {config.dist_dir} {config.project_dir}"
-    )
-    targets = run.targets(config.requires_python)
-    run.ensure_before_all(config.image)
-    rows = []
-    for target in targets:
-        script = build_script(run, target, f"{CONTAINER_ROOT}/sdist/{sdist}")
-        run.show_script(f"{target.identifier} build.sh", script)
-        rows.append(SummaryRow(target.identifier, "skipped", None, "dry run: script printed"))
-    run.ui.summary("build summary (dry run)", rows)
-    return StageResult("build", rows)
+    if isinstance(name, str) and isinstance(version, str):
+        return f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.tar.gz"
+    return "<sdist>.tar.gz"
 
 
-def _build_one(run: Run, target: Target, sdist_in_container: str) -> str:
+class _PureWheel:
+    """The first pure-Python wheel of a run: later identifiers reuse it (built once).
+
+    ``lock`` is held while a pure wheel is copied out and claimed, so builds that ran
+    concurrently keep the first wheel and never overwrite it.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.built: tuple[str, str, str] | None = None  # identifier, wheel, sha256
+
+    def get(self) -> tuple[str, str, str] | None:
+        with self.lock:
+            return self.built
+
+
+def _reuse(run: Run, target: BuildStep, reused: tuple[str, str, str]) -> str:
+    source, wheel, sha256 = reused
+    run.report.record(
+        target.identifier, "build", status="passed", duration_s=0.0, wheel=wheel,
+        sha256=sha256, pure=True, reused_from=source, run_id=run.run_id,
+    )
+    return f"{wheel} (pure Python: reused from {source})"
+
+
+def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel) -> str:
     config = run.config
-    container = run.container(target.image)
-    base = f"{CONTAINER_ROOT}/{target.identifier}"
-    out_dir = f"{base}/dist"
-    script = build_script(run, target, sdist_in_container)
     started = time.monotonic()
+    reused = pure.get()
+    if reused is not None:  # a pure wheel is built once
+        return _reuse(run, target, reused)
+    container = run.container(target.image)
+    out_dir = f"{CONTAINER_ROOT}/{target.identifier}/dist"
     listed = run_stage_script(
         run, container, target.identifier, "build", script,
-        note=f"build {target.identifier} with {target.interpreter} ({config.frontend})",
+        note=f"build {target.identifier} with {target.interpreter} ({target.options.frontend})",
         started=started, wheel_dir=out_dir,
     )
     names = listed or container.output(["ls", "-1", out_dir]).split()
     wheels = [name for name in names if name.endswith(".whl")]
     if len(wheels) != 1:
         msg = f"{target.identifier}: expected one wheel in {out_dir}, found {wheels or 'none'}"
-        raise CommandError(msg, 1, [msg])
+        run.report.record(target.identifier, "build", status="failed", reason=msg,
+                          log=f"logs/{target.identifier}/build.log", run_id=run.run_id)
+        raise NoWheelBuiltError(msg)
     wheel = wheels[0]
     dest = config.dist_dir / wheel
-    container.copy_out(f"{out_dir}/{wheel}", dest)
-    pure = is_pure(wheel)
-    duration = time.monotonic() - started
+    is_pure_wheel = is_pure(wheel)
+    with pure.lock if is_pure_wheel else contextlib.nullcontext():
+        if is_pure_wheel and (earlier := pure.get()) is not None:
+            return _reuse(run, target, earlier)  # built concurrently: the first one is kept
+        container.copy_out(f"{out_dir}/{wheel}", dest)
+        sha256 = sha256_file(dest)
+        if is_pure_wheel:
+            pure.built = (target.identifier, wheel, sha256)
     run.report.record(
-        target.identifier, "build", status="passed", duration_s=round(duration, 3),
-        wheel=wheel, sha256=sha256_file(dest), pure=pure, log=f"logs/{target.identifier}/build.log",
-        run_id=run.run_id,
+        target.identifier, "build", status="passed",
+        duration_s=round(time.monotonic() - started, 3), wheel=wheel, sha256=sha256,
+        pure=is_pure_wheel, log=f"logs/{target.identifier}/build.log", run_id=run.run_id,
     )
-    if pure:
+    if is_pure_wheel:
         run.ui.warn(
             f"{target.identifier}: {wheel} is a pure-Python wheel (platform 'any'): "
-            "no compiled extension was built"
+            "no compiled extension was built; the other identifiers reuse it"
         )
         return f"{wheel} (pure Python: no compiled extension)"
     return wheel
+
+
+def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str) -> list[Job]:
+    pure = _PureWheel()
+    jobs = []
+    for step in plan.steps:
+        script = build_script(step, sdist_in_container)
+        jobs.append(Job(step.identifier, partial(_build_one, run, step, script, pure),
+                        run.log_dir(step.identifier) / "build.log" if not run.config.dry_run
+                        else None, script=script, label="build.sh"))
+    return jobs
+
+
+def _dry_run(run: Run) -> StageResult:
+    """``dry-run``: print the host sdist command and each step's build script; build
+    nothing, write nothing."""
+    config = run.config
+    sdist = predicted_sdist_name(run)
+    command = sdist_command(f"<temporary dir in {config.dist_dir}>",
+                            f"<temporary copy of {config.project_dir}>")
+    run.ui.info("dry run: would build the sdist on the host (in a temporary copy of the "
+                "project): " + shlex.join(command))
+    plan = run.plan(config.requires_python)
+    run.ensure_before_all(config.image)
+    return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}"))
 
 
 def build(run: Run) -> StageResult:
@@ -299,30 +347,25 @@ def build(run: Run) -> StageResult:
     run.ui.heading("manywheels: build")
     if run.config.dry_run:
         return _dry_run(run)
-    # Check the input before writing anything: engine, image, policy, tags in the image.
-    run.targets(run.config.requires_python)
+    # Check the input before writing anything: record, engine, image, policy, tags.
+    run.check_record()
+    run.plan(run.config.requires_python)
     run.lock_outputs()
     # before-all first, in the fresh container (its result may be committed as an image),
     # and before the sdist: a failing before-all stops the run at once.
     run.ensure_before_all(run.config.image)
     sdist = build_sdist(run)
-    targets = run.targets(sdist.requires_python)
+    plan = run.plan(sdist.requires_python)
     run.ui.info(
-        f"{len(targets)} identifier(s) in {run.config.image}: "
-        + ", ".join(t.identifier for t in targets)
+        f"{len(plan.steps)} identifier(s) in {run.config.image}: " + ", ".join(plan.identifiers)
     )
-    image = run.image(run.config.image)
     container = run.container(run.config.image)
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
     container.copy_into(sdist.path, sdist_in_container)
-    for target in targets:
-        run.report.set_target(
-            target.identifier, python=target.python.tag, image=target.image,
-            image_digest=image.digest, plat=target.plat,
+    sdist_sha256 = run.report.project.sdist_sha256
+    for step in plan.steps:
+        run.report.reset_target(
+            step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,
+            arch=step.arch, plat=step.plat, sdist_sha256=sdist_sha256,
         )
-    jobs = [
-        Job(t.identifier, partial(_build_one, run, t, sdist_in_container),
-            run.log_dir(t.identifier) / "build.log")
-        for t in targets
-    ]
-    return run_jobs(run, "build", jobs)
+    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container))

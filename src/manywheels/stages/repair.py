@@ -1,48 +1,32 @@
-"""The repair stage: ``auditwheel repair`` every raw platform wheel of ``dist-dir``.
+"""The repair stage: ``auditwheel repair`` the raw wheels the run record names.
 
-Each wheel is repaired in the image it was built in (from the run report; else the
-configured image) into ``output-dir``. External shared libraries are vendored into
-``<name>.libs/`` and the wheel gets the policy's platform tag (PEP 600). auditwheel
-may put several platform tags in one file name, so outputs are found by globbing,
-not by predicting names. Pure-Python wheels are copied unchanged.
+Each wheel of the current sdist that the build stage recorded is repaired in the image it
+was built in, for the policy recorded with it, into ``output-dir``. External shared
+libraries are vendored into ``<name>.libs/`` and the wheel gets the policy's platform tag
+(PEP 600). auditwheel may put several platform tags in one file name, so the names it
+writes are read from its output directory, not predicted. Pure-Python wheels are copied
+unchanged. Files in dist-dir the record does not name are ignored with a warning.
 """
 
 from __future__ import annotations
 
 import time
 from functools import partial
-from pathlib import Path
-
-from packaging.utils import parse_wheel_filename
 
 from manywheels._fsutil import atomic_copy, sha256_file
-from manywheels._ui import SummaryRow
-from manywheels.errors import CommandError, NothingToDoError
+from manywheels.errors import NoWheelBuiltError
+from manywheels.plan._record import StageRecord
 from manywheels.stages._common import (
     Job,
     StageResult,
-    is_pure,
     run_jobs,
     run_stage_script,
-    wheel_identifier,
+    select_recorded,
 )
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 
-__all__ = ["raw_wheels", "repair", "repair_script"]
-
-
-def raw_wheels(dist_dir: Path) -> list[Path]:
-    """The wheels in ``dist-dir`` that need repair (``linux_*`` platform) or are pure."""
-    result = []
-    for path in sorted(dist_dir.glob("*.whl")):
-        try:
-            _, _, _, tags = parse_wheel_filename(path.name)
-        except ValueError:
-            continue
-        if all(t.platform == "any" or t.platform.startswith("linux_") for t in tags):
-            result.append(path)
-    return result
+__all__ = ["repair", "repair_script"]
 
 
 def repair_script(identifier: str, wheel_in_container: str, plat: str) -> str:
@@ -53,115 +37,98 @@ def repair_script(identifier: str, wheel_in_container: str, plat: str) -> str:
     )
 
 
-def _dry_run(run: Run, wheels: list[Path]) -> StageResult:
-    """``dry-run``: print the repair scripts (for the raw wheels of dist-dir, or for the
-    wheels the build stage would make); repair nothing, write nothing."""
+def _repair_pure(run: Run, identifier: str, wheel: str) -> str:
+    started = time.monotonic()
     config = run.config
-    planned: list[tuple[str, str, str]] = []
-    for wheel in wheels:
-        identifier = run.report.find_wheel("build", wheel.name)
-        target = run.report.targets.get(identifier or "", {})
-        plat = config.plat or str(target.get("plat") or "") or run.plat(
-            str(target.get("image") or config.image)
-        )
-        identifier = identifier or wheel_identifier(wheel.name, plat)[0]
-        planned.append((identifier, wheel.name, plat))
-    if not wheels:
-        planned += [(t.identifier, f"<the wheel built for {t.identifier}>", t.plat)
-                    for t in run.targets(config.requires_python)]
-    rows = []
-    for identifier, name, plat in planned:
-        script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{name}", plat)
-        run.show_script(f"{identifier} repair.sh", script)
-        rows.append(SummaryRow(identifier, "skipped", None, "dry run: script printed"))
-    run.ui.summary("repair summary (dry run)", rows)
-    return StageResult("repair", rows)
+    atomic_copy(config.dist_dir / wheel, config.output_dir / wheel)
+    run.report.record(
+        identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
+        wheel=wheel, sha256=sha256_file(config.output_dir / wheel), pure=True, source=wheel,
+        run_id=run.run_id,
+    )
+    return f"{wheel} (pure Python: copied, nothing to repair)"
 
 
-def _repair_one(run: Run, wheel: Path, identifier: str, image: str, plat: str) -> str:
+def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
+                script: str) -> str:
     config = run.config
     started = time.monotonic()
-    if is_pure(wheel.name):
-        atomic_copy(wheel, config.output_dir / wheel.name)
-        run.report.record(
-            identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
-            wheel=wheel.name, sha256=sha256_file(config.output_dir / wheel.name), pure=True,
-        )
-        return f"{wheel.name} (pure Python: copied, nothing to repair)"
     container = run.container(image)
     base = f"{CONTAINER_ROOT}/{identifier}"
-    wheel_in = f"{base}/raw/{wheel.name}"
     out_dir = f"{base}/repaired"
-    container.copy_into(wheel, wheel_in)
-    script = repair_script(identifier, wheel_in, plat)
+    container.copy_into(config.dist_dir / wheel, f"{base}/raw/{wheel}")
     listed = run_stage_script(
         run, container, identifier, "repair", script,
-        note=f"auditwheel repair --plat {plat} {wheel.name}", started=started, wheel_dir=out_dir,
+        note=f"auditwheel repair --plat {plat} {wheel}", started=started, wheel_dir=out_dir,
     )
     names = listed or [
         n for n in container.output(["ls", "-1", out_dir]).split() if n.endswith(".whl")]
-    if not names:
-        msg = f"{identifier}: auditwheel wrote no wheel to {out_dir}"
-        raise CommandError(msg, 1, [msg])
-    for name in names:
-        container.copy_out(f"{out_dir}/{name}", config.output_dir / name)
+    if len(names) != 1:
+        msg = f"{identifier}: auditwheel wrote {len(names)} wheels to {out_dir}, expected one"
+        run.report.record(identifier, "repair", status="failed", reason=msg,
+                          log=f"logs/{identifier}/repair.log", run_id=run.run_id)
+        raise NoWheelBuiltError(msg)
     repaired = names[0]
+    container.copy_out(f"{out_dir}/{repaired}", config.output_dir / repaired)
     run.report.record(
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
         wheel=repaired, sha256=sha256_file(config.output_dir / repaired),
-        log=f"logs/{identifier}/repair.log", source=wheel.name,
+        log=f"logs/{identifier}/repair.log", source=wheel, run_id=run.run_id,
     )
     return repaired
 
 
-def repair(run: Run) -> StageResult:
-    """Repair every raw wheel of ``dist-dir`` into ``output-dir`` with auditwheel.
+def _job(run: Run, identifier: str, record: StageRecord) -> Job:
+    wheel = str(record.wheel)
+    if record.pure:
+        return Job(identifier, partial(_repair_pure, run, identifier, wheel))
+    target = run.report.target(identifier)
+    image = (target.image if target else None) or run.config.image
+    plat = (target.plat if target else None) or run.config.plat or ""
+    script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat)
+    log = None if run.config.dry_run else run.log_dir(identifier) / "repair.log"
+    return Job(identifier, partial(_repair_one, run, identifier, wheel, image, plat=plat,
+                                    script=script),
+               log, script=script, label="repair.sh")
 
-    With ``dry-run`` the scripts are printed on stdout and nothing is repaired or written.
+
+def _dry_run_plan(run: Run) -> list[Job]:
+    """Jobs for the wheels the build stage would make (a dry run before any build)."""
+    jobs = []
+    for step in run.plan(run.config.requires_python).steps:
+        name = f"<the wheel built for {step.identifier}>"
+        script = repair_script(step.identifier, f"{CONTAINER_ROOT}/{step.identifier}/raw/{name}",
+                               step.plat)
+        jobs.append(Job(step.identifier, lambda: "", script=script, label="repair.sh"))
+    return jobs
+
+
+def repair(run: Run) -> StageResult:
+    """Repair the raw wheels of the current sdist (from the run record) into output-dir.
+
+    Only wheels the record names for the current sdist, narrowed by ``python``, are
+    repaired; each in its build image for its recorded policy. With ``dry-run`` the
+    scripts are printed on stdout and nothing is repaired or written.
 
     Raises:
-        NothingToDoError: ``dist-dir`` holds no raw wheels.
+        NothingToDoError: the record names no raw wheel of the current sdist.
+        NotBuiltError: a ``python`` tag asked for was never built from the current sdist.
+        ForeignRecordError: the output-dir holds another project's record.
         EngineUnavailableError, ImageNotFoundError: no engine, or no image.
         StageFailedError: auditwheel failed for one or more identifiers.
     """
     config = run.config
     run.ui.heading("manywheels: repair")
-    wheels = raw_wheels(config.dist_dir)
-    if config.dry_run:
-        return _dry_run(run, wheels)
-    if not wheels:
-        msg = (
-            f"no raw wheels to repair in dist-dir {config.dist_dir}: run the build stage "
-            "first (nox -s wheels-build)"
-        )
-        raise NothingToDoError(msg)
-    config.output_dir.mkdir(parents=True, exist_ok=True)
-    jobs = []
-    images: list[str] = []
-    stale = [w for w in wheels if run.report.is_stale(run.report.find_wheel("build", w.name))]
-    for wheel in stale:
-        run.ui.warn(f"skipping {wheel.name}: left over from an earlier build run (delete it, "
-                    "or rebuild its identifier)")
-    wheels = [w for w in wheels if w not in stale]
-    if not wheels:
-        msg = f"dist-dir {config.dist_dir} holds only wheels left over from earlier build runs"
-        raise NothingToDoError(msg)
-    run.lock_outputs()
-    for wheel in wheels:
-        identifier = run.report.find_wheel("build", wheel.name)
-        target = run.report.targets.get(identifier or "", {})
-        image = str(target.get("image") or config.image)
-        images.append(image)
-        plat = config.plat or str(target.get("plat") or "") or run.plat(image)
-        if identifier is None:
-            identifier, _ = wheel_identifier(wheel.name, plat)
-            run.report.set_target(identifier, image=image, plat=plat)
-        jobs.append(
-            Job(identifier, partial(_repair_one, run, wheel, identifier, image, plat),
-                run.log_dir(identifier) / "repair.log")
-        )
+    if config.dry_run and not run.report.current("build"):
+        return run_jobs(run, "repair", _dry_run_plan(run))
+    inputs = select_recorded(run, "build", config.dist_dir)
+    if not config.dry_run:
+        run.lock_outputs()
+        config.output_dir.mkdir(parents=True, exist_ok=True)
+    jobs = [_job(run, identifier, record) for identifier, record in inputs]
     # auditwheel must see the libraries before-all installed (a no-op after the build
     # stage of the same run, or when the container started from the cached before-all image).
-    for image in dict.fromkeys(images):
+    for image in dict.fromkeys(str(t.image) for i, _ in inputs
+                               if (t := run.report.target(i)) and t.image):
         run.ensure_before_all(image)
     return run_jobs(run, "repair", jobs)

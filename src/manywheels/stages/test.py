@@ -6,39 +6,24 @@ from __future__ import annotations
 
 import shlex
 import time
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from packaging.utils import parse_wheel_filename
-
 from manywheels._ui import SummaryRow
-from manywheels.errors import NothingToDoError
 from manywheels.naming._tags import parse_python_tag
-from manywheels.plan._targets import interpreter_path
-from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, wheel_identifier
+from manywheels.plan._targets import StepOptions, interpreter_path
+from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 
-__all__ = ["PROJECT_IN_CONTAINER", "repaired_wheels", "test", "test_script"]
+__all__ = ["PROJECT_IN_CONTAINER", "test", "test_script"]
 
 PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 """Where the project tree is copied for ``{project}`` in the test-command."""
 
 _NEVER_COPY = {".git", ".hg", ".nox", ".tox", ".venv", "venv", "__pycache__", ".mypy_cache",
                ".pytest_cache", ".ruff_cache", "node_modules"}
-
-
-def repaired_wheels(output_dir: Path) -> list[Path]:
-    """The repaired (or pure) wheels in ``output-dir``."""
-    result = []
-    for path in sorted(output_dir.glob("*.whl")):
-        try:
-            _, _, _, tags = parse_wheel_filename(path.name)
-        except ValueError:
-            continue
-        if not any(t.platform.startswith("linux_") for t in tags):
-            result.append(path)
-    return result
 
 
 def _copy_project(run: Run, image: str) -> None:
@@ -51,16 +36,17 @@ def _copy_project(run: Run, image: str) -> None:
     run.container(image).copy_into(config.project_dir, PROJECT_IN_CONTAINER, exclude=exclude)
 
 
-def test_script(run: Run, identifier: str, wheel_name: str, interpreter: str) -> tuple[str, str]:
+def test_script(options: StepOptions, identifier: str, wheel_name: str,
+                interpreter: str) -> tuple[str, str]:
     """The in-container test script of one wheel (``templates/test.sh.j2``) and the
     test-command in it (placeholders filled)."""
-    config = run.config
-    assert config.test_command is not None
+    assert options.test_command is not None
     base = f"{CONTAINER_ROOT}/{identifier}"
     wheel_in = f"{base}/test/{wheel_name}"
-    requirement = wheel_in + (f"[{','.join(config.test_extras)}]" if config.test_extras else "")
-    install_args = " ".join(shlex.quote(a) for a in [requirement, *config.test_requires])
-    command = config.test_command.format(
+    extras = options.test_extras
+    requirement = wheel_in + (f"[{','.join(extras)}]" if extras else "")
+    install_args = " ".join(shlex.quote(a) for a in [requirement, *options.test_requires])
+    command = options.test_command.format(
         project=shlex.quote(PROJECT_IN_CONTAINER), wheel=shlex.quote(wheel_in)
     )
     script = render(
@@ -71,106 +57,100 @@ def test_script(run: Run, identifier: str, wheel_name: str, interpreter: str) ->
     return script, command
 
 
-def _dry_run(run: Run, plan: list[tuple[str, str, str]]) -> StageResult:
-    """``dry-run``: print the test scripts (for the repaired wheels of output-dir, or for
-    the wheels the earlier stages would make); test nothing, write nothing."""
-    config = run.config
-    if not plan:
-        plan = [(f"<the repaired wheel of {t.identifier}>", t.identifier, t.interpreter)
-                for t in run.targets(config.requires_python)]
-    rows = []
-    for name, identifier, interpreter in plan:
-        if config.test_command is None:
-            rows.append(SummaryRow(identifier, "skipped", None, "no test-command"))
-            continue
-        script, _ = test_script(run, identifier, name, interpreter)
-        run.show_script(f"{identifier} test.sh", script)
-        rows.append(SummaryRow(identifier, "skipped", None, "dry run: script printed"))
-    run.ui.summary("test summary (dry run)", rows)
-    return StageResult("test", rows)
+@dataclass(frozen=True)
+class _TestInput:
+    identifier: str
+    wheel: str
+    image: str
+    interpreter: str
 
 
-def _test_one(run: Run, wheel: Path, identifier: str, image: str, interpreter: str) -> str:
-    container = run.container(image)
-    wheel_in = f"{CONTAINER_ROOT}/{identifier}/test/{wheel.name}"
-    container.copy_into(wheel, wheel_in)
-    script, command = test_script(run, identifier, wheel.name, interpreter)
+def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
+    container = run.container(item.image)
+    wheel_in = f"{CONTAINER_ROOT}/{item.identifier}/test/{item.wheel}"
+    container.copy_into(run.config.output_dir / item.wheel, wheel_in)
     started = time.monotonic()
     run_stage_script(
-        run, container, identifier, "test", script,
-        note=f"test {wheel.name}: {command}",
-        started=started, wheel=wheel.name,
+        run, container, item.identifier, "test", script,
+        note=f"test {item.wheel}: {command}", started=started, wheel=item.wheel,
+        run_id=run.run_id,
     )
     run.report.record(
-        identifier, "test", status="passed", wheel=wheel.name,
-        duration_s=round(time.monotonic() - started, 3), log=f"logs/{identifier}/test.log",
+        item.identifier, "test", status="passed", wheel=item.wheel,
+        duration_s=round(time.monotonic() - started, 3), log=f"logs/{item.identifier}/test.log",
+        run_id=run.run_id,
     )
     return command
 
 
+def _skip_all(run: Run, items: list[_TestInput]) -> StageResult:
+    """No test-command: every identifier is recorded ``skipped``."""
+    run.ui.info("no test-command configured: test stage skipped")
+    rows = []
+    for item in items:
+        if not run.config.dry_run:
+            run.report.record(item.identifier, "test", status="skipped", wheel=item.wheel,
+                              reason="no test-command", run_id=run.run_id)
+        rows.append(SummaryRow(item.identifier, "skipped", None, "no test-command"))
+    run.ui.summary("test summary", rows)
+    return StageResult("test", rows)
+
+
+def _jobs(run: Run, items: list[_TestInput]) -> list[Job]:
+    options = StepOptions.from_config(run.config)
+    jobs = []
+    for item in items:
+        script, command = test_script(options, item.identifier, item.wheel, item.interpreter)
+        log = None if run.config.dry_run else run.log_dir(item.identifier) / "test.log"
+        jobs.append(Job(item.identifier, partial(_test_one, run, item, script, command), log,
+                        script=script, label="test.sh"))
+    return jobs
+
+
+def _inputs(run: Run) -> list[_TestInput]:
+    """The repaired wheels of the current sdist (from the run record); before any build
+    in a dry run, placeholders for the wheels the plan would make."""
+    if run.config.dry_run and not run.report.current("repair"):
+        return [_TestInput(s.identifier, f"<the repaired wheel of {s.identifier}>", s.image,
+                           s.interpreter)
+                for s in run.plan(run.config.requires_python).steps]
+    items = []
+    for identifier, record in select_recorded(run, "repair", run.config.output_dir):
+        target = run.report.target(identifier)
+        python = parse_python_tag(
+            (target.python if target and target.python else None) or identifier.split("-")[0])
+        image = (target.image if target else None) or run.config.image
+        items.append(_TestInput(identifier, str(record.wheel), image, interpreter_path(python)))
+    return items
+
+
 def test(run: Run) -> StageResult:
-    """Install every repaired wheel of ``output-dir`` into a fresh venv and run the
-    test-command (placeholders ``{project}``, ``{wheel}``). Without a test-command the
-    stage says it skipped and records ``skipped``. With ``dry-run`` the scripts are
-    printed on stdout and nothing runs or is written.
+    """Install every repaired wheel of the current sdist (from the run record) into a fresh
+    venv with its identifier's interpreter and run the test-command (placeholders
+    ``{project}``, ``{wheel}``); a pure wheel is tested with every identifier's interpreter.
+    Without a test-command the stage says it skipped and records ``skipped``. With
+    ``dry-run`` the scripts are printed on stdout and nothing runs or is written.
 
     Raises:
-        NothingToDoError: ``output-dir`` holds no repaired wheels.
+        NothingToDoError: the record names no repaired wheel of the current sdist.
+        NotBuiltError: a ``python`` tag asked for has no repaired wheel of the current sdist.
+        ForeignRecordError: the output-dir holds another project's record.
         StageFailedError: the test-command failed for one or more identifiers.
     """
     config = run.config
     run.ui.heading("manywheels: test")
-    wheels = repaired_wheels(config.output_dir)
-    if config.dry_run and not wheels:
-        return _dry_run(run, [])
-    if not wheels:
-        msg = (
-            f"no repaired wheels to test in output-dir {config.output_dir}: run the repair "
-            "stage first (nox -s wheels-repair)"
-        )
-        raise NothingToDoError(msg)
-    plan = []
-    for wheel in wheels:
-        identifier = run.report.find_wheel("repair", wheel.name)
-        if run.report.is_stale(identifier):
-            run.ui.warn(f"skipping {wheel.name}: left over from an earlier build run")
-            continue
-        target = run.report.targets.get(identifier or "", {})
-        image = str(target.get("image") or config.image)
-        if identifier is None:
-            identifier, python = wheel_identifier(wheel.name, config.plat or "linux")
-        else:
-            python = parse_python_tag(str(target.get("python") or identifier.split("-")[0]))
-        if python is None:
-            msg = f"cannot tell which interpreter tests {wheel.name}"
-            raise NothingToDoError(msg)
-        plan.append((wheel, identifier, image, interpreter_path(python)))
-    if config.dry_run:
-        return _dry_run(run, [(w.name, i, interpreter) for w, i, _, interpreter in plan])
-    if not plan:
-        msg = f"output-dir {config.output_dir} holds only wheels left over from earlier build runs"
-        raise NothingToDoError(msg)
-    run.lock_outputs()
+    items = _inputs(run)
+    if not config.dry_run:
+        run.lock_outputs()
     if config.test_command is None:
-        run.ui.info("no test-command configured: test stage skipped")
-        rows = []
-        for wheel, identifier, _, _ in plan:
-            run.report.record(identifier, "test", status="skipped", wheel=wheel.name,
-                              reason="no test-command")
-            rows.append(SummaryRow(identifier, "skipped", None, "no test-command"))
-        run.ui.summary("test summary", rows)
-        return StageResult("test", rows)
-    for image in dict.fromkeys(p[2] for p in plan):
+        return _skip_all(run, items)
+    images = list(dict.fromkeys(item.image for item in items))
+    for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
-    if "{project}" in config.test_command:
-        for image in {p[2] for p in plan}:
+    if "{project}" in config.test_command and not config.dry_run:
+        for image in images:
             _copy_project(run, image)
-    jobs = [
-        Job(identifier, partial(_test_one, run, wheel, identifier, image, interpreter),
-            run.log_dir(identifier) / "test.log")
-        for wheel, identifier, image, interpreter in plan
-    ]
-    return run_jobs(run, "test", jobs)
+    return run_jobs(run, "test", _jobs(run, items))
 
 
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported

@@ -55,7 +55,6 @@ from manywheels.errors import (
 from manywheels.plan._record import REPORT_NAME
 from manywheels.stages._common import is_pure
 from manywheels.stages._run import CONTAINER_ROOT, Run
-from manywheels.stages.repair import raw_wheels
 
 __all__ = [
     "DEFAULT_MIN_FREE_GIB",
@@ -366,12 +365,20 @@ def _logs(run: Run, only: Mapping[str, str] | None = None, stage: str | None = N
     return tuple(found)
 
 
+def _recorded_raw_wheels(run: Run) -> list[tuple[str, str]]:
+    """(identifier, raw wheel name) of the current sdist's builds, from the run record."""
+    return sorted(
+        (identifier, str(record.wheel))
+        for identifier, record in run.report.current("build").items() if record.wheel
+    )
+
+
 def _audits(run: Run, *, show: bool) -> tuple[WheelAudit, ...]:
     audits = []
-    for wheel in raw_wheels(run.config.dist_dir):
-        if is_pure(wheel.name):
+    for identifier, record in _recorded_raw_wheels(run):
+        wheel = run.config.dist_dir / record
+        if is_pure(wheel.name) or not wheel.is_file():
             continue
-        identifier = run.report.find_wheel("build", wheel.name)
         try:
             symbols = wheel_versioned_symbols(wheel)
         except (OSError, ValueError):
