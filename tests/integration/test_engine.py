@@ -13,10 +13,10 @@ from manywheels.config._config import Config
 from manywheels.engine._docker import (
     CA_BUNDLE_PATH,
     LABEL,
-    Engine,
     find_ca_bundle,
     index_environment,
 )
+from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import CommandError, EngineUnavailableError
 from manywheels.stages._run import container_environment
 

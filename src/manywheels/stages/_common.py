@@ -14,7 +14,7 @@ from packaging.utils import parse_wheel_filename
 from manywheels import _signals as signals
 from manywheels._timing import Timing, measure
 from manywheels._ui import SummaryRow
-from manywheels.engine._docker import Container, Sink
+from manywheels.engine import Container, Sink
 from manywheels.errors import CommandError, ManywheelsError, StageFailedError
 from manywheels.naming._tags import PythonTag, identifier, parse_python_tag
 from manywheels.stages._run import Run
