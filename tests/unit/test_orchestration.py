@@ -23,13 +23,14 @@ from manywheels._lock import owner_token
 from manywheels._ui import UI
 from manywheels.config._config import Config, load_config
 from manywheels.engine import OWNER_LABEL, RUN_LABEL, LeftoverInfo
-from manywheels.errors import CommandError, StageFailedError
+from manywheels.errors import CommandError, ImageNotFoundError, StageFailedError
 from manywheels.stages import _cache as cache
 from manywheels.stages import _run
 from manywheels.stages._common import Job, run_jobs
 from manywheels.stages._run import Run
 from manywheels.stages.build import SdistInfo, read_sdist
 from manywheels.stages.repair import repair
+from manywheels.stages.troubleshoot import gather
 from tests.fakes.engine import Call, FakeEngine, FakeImage, Reply
 
 IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
@@ -454,3 +455,39 @@ def test_dry_run_prints_scripts_and_changes_nothing(project: Path, host_sdist: l
     assert [c.commands for c in engine.containers] == [[["ls", "-1", "/opt/python"]]]
     assert not config.dist_dir.exists()
     assert not (config.output_dir / "manywheels-report.json").exists()
+
+
+# --------------------------------------------------------------------------- troubleshoot
+
+
+def test_troubleshoot_facts_come_through_the_engine_methods(project: Path) -> None:
+    def probe(call: Call) -> Reply | None:
+        if call.script and "command -v $m" in call.script:
+            return 0, ["dnf"]
+        return None
+
+    engine = engine_with(probe)
+    with make_run(make_config(project), engine) as run:
+        facts = gather(run)
+    assert facts.engine is not None and facts.engine.error is None
+    assert facts.engine.data_root == "/var/lib/fake"  # Engine.info()
+    assert facts.engine.free_bytes == 50_000_000 * 1024  # df in the image's container
+    assert facts.image is not None and facts.image.present
+    assert facts.image.pythons == ("cp311", "cp312", "cp313")
+    assert facts.image.package_manager == "dnf"
+
+
+def test_troubleshoot_offers_local_build_images_newest_first(project: Path) -> None:
+    older = FakeImage("local/old-manylinux:1", created="2025-01-01T00:00:00Z")
+    newer = FakeImage("local/new-manylinux:2", created="2026-06-01T00:00:00Z")
+    plain = FakeImage("debian:12", env={"PATH": "/bin"}, created="2026-07-01T00:00:00Z")
+    engine = FakeEngine([older, newer, plain])
+    config = make_config(project, image="registry.invalid/absent:1")
+    with make_run(config, engine) as run:
+        with pytest.raises(ImageNotFoundError) as caught:
+            run.image()
+        facts = gather(run, error=caught.value)
+    assert engine.pulls == ["registry.invalid/absent:1"]
+    assert facts.image is not None and not facts.image.present
+    assert facts.image.local_images == ("local/new-manylinux:2", "local/old-manylinux:1")
+    assert engine.containers == []

@@ -140,6 +140,9 @@ class EngineInfo:
         data_root: where it keeps images and containers, when it says.
         version: its version, when it says.
         name: its product name (``Docker``, ``Podman``...), when it says.
+
+    Free space is not an engine fact: troubleshooting measures it with ``df`` in a
+    container of the image (whose root lies on the data root).
     """
 
     host: str
