@@ -97,11 +97,12 @@ class DockerEngine:
             details: dict[str, Any] = self.client.info()
             version: dict[str, Any] = self.client.version()
         components = version.get("Components") or [{}]
+        name = (version.get("Platform") or {}).get("Name") or components[0].get("Name")
         return EngineInfo(
             host=self.host, local=self.is_local,
             data_root=str(details.get("DockerRootDir") or "") or None,
             version=str(version.get("Version") or "") or None,
-            name=str(components[0].get("Name") or "") or None,
+            name=str(name or "") or None,
         )
 
     # ------------------------------------------------------------------ images
