@@ -555,11 +555,12 @@ class FakeContainer:
         """Copy a file or tree of :attr:`fs` to the host (each file via a temporary name).
 
         Raises:
-            FileNotFoundError: ``src`` does not exist.
+            EngineError: ``src`` does not exist.
         """
         files = self.fs.walk_files(src)
         if not files:
-            raise FileNotFoundError(src)
+            msg = f"cannot copy {src} out of the container: no such file or directory"
+            raise EngineError(msg)
         for path in files:
             relative = posixpath.relpath(path, src)
             target = dest if relative == "." else dest / relative

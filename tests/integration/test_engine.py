@@ -212,7 +212,8 @@ def test_docker_context_variable_selects_the_engine(
     assert f"{tmp_path}/none.sock" in str(caught.value)
 
 
-def test_volumes_images_and_facts_through_the_seam(engine: Engine, test_image: str) -> None:
+def test_volumes_images_and_facts_through_the_seam(engine: Engine, test_image: str,
+                                                  tmp_path: Path) -> None:
     label = f"io.manywheels.test-{uuid.uuid4().hex[:8]}"
     name = f"manywheels-test-{uuid.uuid4().hex[:8]}"
     engine.create_volume(name, labels={label: "1"})
@@ -229,3 +230,7 @@ def test_volumes_images_and_facts_through_the_seam(engine: Engine, test_image: s
     assert engine.find_image("localhost:1/manywheels/absent:never") is None
     facts = engine.info()
     assert facts.local is engine.is_local and facts.data_root and facts.version
+    with engine.container(test_image) as container, pytest.raises(
+            EngineError, match="cannot copy /no/such/file out of the container"):
+        container.copy_out("/no/such/file", tmp_path / "file")
+    assert not (tmp_path / "file").exists()

@@ -187,7 +187,8 @@ class Container(Protocol):
         """Create and start the container (idempotent). Raises ImageNotFoundError."""
 
     def remove(self) -> None:
-        """Remove the container (force), ignoring one that is already gone."""
+        """Remove the container (force), ignoring one that is already gone. Raises
+        EngineError."""
 
     def run(
         self,
@@ -224,7 +225,8 @@ class Container(Protocol):
         symbolic links skipped because they point outside ``src``. Raises OSError."""
 
     def copy_out(self, src: str, dest: Path) -> None:
-        """Copy a container file or tree to the host path ``dest`` (atomically)."""
+        """Copy a container file or tree to the host path ``dest`` (atomically). Raises
+        EngineError (no such ``src``)."""
 
     def write_text(self, path: str, text: str, *, mode: int = 0o644) -> None:
         """Write ``text`` to the container file ``path`` (parents created)."""

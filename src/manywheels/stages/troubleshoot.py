@@ -181,7 +181,7 @@ def _engine_facts(
     data_root = None
     free = None
     if measure:
-        with contextlib.suppress(ManywheelsError):
+        with contextlib.suppress(Exception):
             data_root = engine.info().data_root
     return EngineFacts(host, None, socket_path, exists, installed, data_root, free), True
 
@@ -190,7 +190,7 @@ def _local_images(run: Run) -> tuple[str, ...]:
     """Tags of local images that can build wheels (their ENV sets AUDITWHEEL_PLAT, as the
     manylinux and musllinux images do), newest first."""
     found: list[tuple[str, str]] = []
-    with contextlib.suppress(ManywheelsError):
+    with contextlib.suppress(Exception):
         for image in run.engine.images()[:200]:
             if image.env.get("AUDITWHEEL_PLAT") is not None:
                 found.extend((image.created, tag) for tag in image.tags)

@@ -9,6 +9,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 from docker.models.images import Image as ApiImage
 
 from manywheels.engine._protocol import EngineError, ImageInfo, ImageSummary
@@ -63,10 +64,11 @@ def context_host(env: Mapping[str, str]) -> str | None:
 
 @contextmanager
 def refused(what: str) -> Iterator[None]:
-    """Turn docker-py's errors into :class:`EngineError` (``what``: the operation)."""
+    """Turn docker-py's errors (and those of the HTTP layer below it) into
+    :class:`EngineError` (``what``: the operation)."""
     try:
         yield
-    except docker.errors.DockerException as error:
+    except (docker.errors.DockerException, requests.RequestException, OSError) as error:
         msg = f"{what}: {short(error)}"
         raise EngineError(msg) from None
 

@@ -16,9 +16,9 @@ from docker.models.containers import Container as ApiContainer
 
 from manywheels._lock import owner_token
 from manywheels._timing import command_timer
-from manywheels.engine._docker._common import refused
+from manywheels.engine._docker._common import refused, short
 from manywheels.engine._env import CA_BUNDLE_PATH, new_run_id
-from manywheels.engine._protocol import LABEL, OWNER_LABEL, RUN_LABEL, Sink
+from manywheels.engine._protocol import LABEL, OWNER_LABEL, RUN_LABEL, EngineError, Sink
 from manywheels.engine._tar import SPOOL_BYTES, file_archive, pack_tree, unpack_stream
 from manywheels.errors import CommandError, ImageNotFoundError
 
@@ -151,7 +151,11 @@ class DockerContainer:
             self.copy_into(self.ca_bundle, CA_BUNDLE_PATH, mode=0o444)
 
     def remove(self) -> None:
-        """Remove the container (force), ignoring one that is already gone."""
+        """Remove the container (force), ignoring one that is already gone.
+
+        Raises:
+            EngineError: the engine refused.
+        """
         container, self._container = self._container, None
         if container is None:
             return
@@ -161,7 +165,8 @@ class DockerContainer:
             pass
         except docker.errors.APIError as error:
             if "is already in progress" not in str(error):
-                raise
+                msg = f"cannot remove the container {self.name}: {short(error)}"
+                raise EngineError(msg) from None
 
     # ------------------------------------------------------------------ commands
 
@@ -295,8 +300,12 @@ class DockerContainer:
         place, so ``dest`` never exists half-written. An existing ``dest`` file is
         replaced; an existing directory is merged into. Members that would land outside
         ``dest`` (absolute paths, ``..``, links pointing outside) are skipped.
+
+        Raises:
+            EngineError: ``src`` does not exist, or the engine refused.
         """
-        stream, _stat = self.engine.client.api.get_archive(self.id, src)
+        with refused(f"cannot copy {src} out of the container"):
+            stream, _stat = self.engine.client.api.get_archive(self.id, src)
         unpack_stream(stream, src, dest)
 
     def write_text(self, path: str, text: str, *, mode: int = 0o644) -> None:
