@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.engine._docker import Engine
+from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import EngineUnavailableError
 
 TESTS = Path(__file__).resolve().parent

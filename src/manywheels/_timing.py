@@ -1,6 +1,6 @@
 """Where the time goes: the tool itself versus the commands it runs.
 
-:meth:`manywheels.engine._docker.Container.run` measures each command it streams with
+:meth:`manywheels.engine.Container.run` measures each command it streams with
 :func:`command_timer`; a stage wraps one identifier's work in :func:`measure`, which
 adds up the command time spent *in that thread* meanwhile. The rest of the work's
 wall time is the tool's own: copying files in and out, rendering scripts, hashing,

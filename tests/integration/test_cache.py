@@ -20,7 +20,7 @@ import pytest
 
 from manywheels._ui import UI
 from manywheels.config._config import load_config
-from manywheels.engine._docker import Engine
+from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.stages import _cache as cache
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test

@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from manywheels.engine._docker import Engine, find_ca_bundle
+from manywheels.engine._docker import DockerEngine as Engine
+from manywheels.engine._docker import find_ca_bundle
 from manywheels.errors import ExitCode
 
 ROOT = Path(__file__).resolve().parents[2]

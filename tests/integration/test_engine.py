@@ -5,18 +5,20 @@ from __future__ import annotations
 import os
 import stat
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
 from manywheels.config._config import Config
+from manywheels.engine import EngineError
 from manywheels.engine._docker import (
     CA_BUNDLE_PATH,
     LABEL,
-    Engine,
     find_ca_bundle,
     index_environment,
 )
+from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import CommandError, EngineUnavailableError
 from manywheels.stages._run import container_environment
 
@@ -208,3 +210,27 @@ def test_docker_context_variable_selects_the_engine(
     with pytest.raises(EngineUnavailableError) as caught:
         Engine.connect({**env, "DOCKER_CONTEXT": "mw-ctx-nowhere"})
     assert f"{tmp_path}/none.sock" in str(caught.value)
+
+
+def test_volumes_images_and_facts_through_the_seam(engine: Engine, test_image: str,
+                                                  tmp_path: Path) -> None:
+    label = f"io.manywheels.test-{uuid.uuid4().hex[:8]}"
+    name = f"manywheels-test-{uuid.uuid4().hex[:8]}"
+    engine.create_volume(name, labels={label: "1"})
+    try:
+        assert [(v.name, dict(v.labels)) for v in engine.volumes(label)] == [(name, {label: "1"})]
+    finally:
+        engine.remove_volume(name)
+    assert engine.volumes(label) == []
+    with pytest.raises(EngineError, match=f"cannot remove the volume {name}"):
+        engine.remove_volume(name)
+    found = engine.find_image(test_image)
+    assert found is not None and test_image in found.tags
+    assert found.env.get("AUDITWHEEL_PLAT") == engine.image(test_image).plat
+    assert engine.find_image("localhost:1/manywheels/absent:never") is None
+    facts = engine.info()
+    assert facts.local is engine.is_local and facts.data_root and facts.version
+    with engine.container(test_image) as container, pytest.raises(
+            EngineError, match="cannot copy /no/such/file out of the container"):
+        container.copy_out("/no/such/file", tmp_path / "file")
+    assert not (tmp_path / "file").exists()

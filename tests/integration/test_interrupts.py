@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from manywheels._lock import LOCK_NAME
-from manywheels.engine._docker import Engine
+from manywheels.engine._docker import DockerEngine as Engine
 from tests.integration.test_reliability import (
     build_status,
     make_project,

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from packaging.utils import parse_wheel_filename
 
-from manywheels.engine._docker import Engine
+from manywheels.engine._docker import DockerEngine as Engine
 
 ROOT = Path(__file__).resolve().parents[2]
 CEXT = ROOT / "examples" / "cext"

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from manywheels.engine._docker import Engine
+from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import ImageNotFoundError
 from tests.integration.test_interrupts import test_interrupt_mid_build as interrupt_mid_build
 from tests.integration.test_wheels import test_nox_wheels_on_markupsafe_sdist as main_job

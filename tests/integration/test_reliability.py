@@ -27,7 +27,8 @@ from rich.console import Console
 from manywheels._lock import LOCK_NAME
 from manywheels._ui import UI
 from manywheels.config._config import load_config
-from manywheels.engine._docker import LABEL, OWNER_LABEL, Engine
+from manywheels.engine._docker import LABEL, OWNER_LABEL
+from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import StageFailedError
 from manywheels.stages import build
 from manywheels.stages._run import Run

@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.engine._docker import INDEX_VARIABLES, Engine
+from manywheels.engine._docker import INDEX_VARIABLES
+from manywheels.engine._docker import DockerEngine as Engine
 from tests.integration.test_reliability import make_project, nox_env, run_nox
 
 MARK = uuid.uuid4().hex[:10]

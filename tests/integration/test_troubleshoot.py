@@ -24,7 +24,7 @@ import pytest
 from manywheels._ui import UI
 from manywheels.config._config import load_config
 from manywheels.diagnose import Finding
-from manywheels.engine._docker import Engine
+from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import (
     ConfigError,
     EngineUnavailableError,

@@ -11,7 +11,7 @@ import pytest
 
 from manywheels._timing import command_timer, measure
 from manywheels.config._config import load_config
-from manywheels.engine._docker import ImageInfo
+from manywheels.engine import DockerEngine, ImageInfo
 from manywheels.plan._record import RunReport
 from manywheels.stages import _cache as cache
 
@@ -37,8 +37,9 @@ class FakeVolumes:
 
 
 def fake_engine(base_url: str) -> Any:
-    return SimpleNamespace(client=SimpleNamespace(api=SimpleNamespace(base_url=base_url),
-                                                  volumes=FakeVolumes()))
+    """The docker engine on a stand-in docker-py client (only what the caches use)."""
+    client: Any = SimpleNamespace(api=SimpleNamespace(base_url=base_url), volumes=FakeVolumes())
+    return DockerEngine(client, base_url)
 
 
 def test_default_root_follows_xdg_then_home(tmp_path: Path) -> None:

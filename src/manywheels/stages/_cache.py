@@ -46,18 +46,17 @@ import os
 import re
 import shutil
 import uuid
-from collections.abc import Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import docker.errors
-
-from manywheels.errors import EngineUnavailableError, ManywheelsError
+from manywheels.engine import EngineError
+from manywheels.errors import EngineUnavailableError, ImageNotFoundError, ManywheelsError
 
 if TYPE_CHECKING:
     from manywheels.config._config import Config
-    from manywheels.engine._docker import Container, Engine, ImageInfo
+    from manywheels.engine import Container, Engine, ImageInfo
     from manywheels.stages._run import Run
 
 __all__ = [
@@ -103,6 +102,7 @@ CACHE_LABEL = "io.manywheels.stages._cache"
 KEY_VERSION = "1"
 """Bumped when what goes into a before-all image changes."""
 
+_T = TypeVar("_T")
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _COMPILERS = ("gcc", "cc", "g++", "c++", "clang", "clang++")
 
@@ -147,8 +147,7 @@ def image_slug(ref: str) -> str:
 def is_local_engine(engine: Engine) -> bool:
     """True when the engine runs on this machine (a unix socket or named pipe), so host
     directories can be bind-mounted; false for ``tcp://`` and ``ssh://`` engines."""
-    base_url = str(getattr(engine.client.api, "base_url", ""))
-    return base_url.startswith(("http+docker://localhost", "http+docker://localnpipe"))
+    return engine.is_local
 
 
 # --------------------------------------------------------------------------- mounts
@@ -222,8 +221,8 @@ def container_caches(
     else:
         name = volume_name(image.ref)
         try:
-            engine.client.volumes.create(name, labels={CACHE_LABEL: image.ref})
-        except docker.errors.APIError as error:
+            engine.create_volume(name, labels={CACHE_LABEL: image.ref})
+        except EngineError as error:
             msg = f"cannot create the cache volume {name}: {error}"
             raise CacheError(msg) from None
         volumes = {name: CACHE_MOUNT}
@@ -325,14 +324,10 @@ def before_all_tag(key: str) -> str:
 def find_before_all_image(engine: Engine, key: str) -> str | None:
     """The committed before-all image of ``key`` when present locally, else ``None``."""
     tag = before_all_tag(key)
-    try:
-        image = engine.client.images.get(tag)
-    except docker.errors.ImageNotFound:
+    image = engine.find_image(tag)
+    if image is None:
         return None
-    except docker.errors.APIError:
-        return None
-    labels = (image.attrs.get("Config") or {}).get("Labels") or {}
-    return tag if labels.get(BEFORE_ALL_LABEL) == key else None
+    return tag if image.labels.get(BEFORE_ALL_LABEL) == key else None
 
 
 def commit_before_all(
@@ -354,26 +349,25 @@ def commit_before_all(
     tag = before_all_tag(key)
     repository, _, version = tag.partition(":")
     try:
-        config = engine.client.images.get(base.id).attrs.get("Config") or {}
-    except docker.errors.APIError as error:
+        config = engine.image(base.id, pull=False)
+    except ImageNotFoundError as error:
         msg = f"cannot inspect {base.ref} to commit the before-all image: {error}"
         raise CacheError(msg) from None
-    base_env: list[str] = list(config.get("Env") or [])
-    base_names = {item.split("=", 1)[0] for item in base_env}
-    blanked = [f"{name}=" for name in sorted(environment) if name not in base_names]
-    labels = dict(config.get("Labels") or {})
+    base_env = [f"{name}={value}" for name, value in config.env.items()]
+    blanked = [f"{name}=" for name in sorted(environment) if name not in config.env]
+    labels = dict(config.labels)
     labels.update({BEFORE_ALL_LABEL: key, "io.manywheels.base-image": base.ref,
                    "io.manywheels.base-id": base.id})
     conf: dict[str, Any] = {
         "Env": base_env + blanked,
-        "Cmd": config.get("Cmd") or ["/bin/bash"],
-        "Entrypoint": config.get("Entrypoint"),
+        "Cmd": list(config.cmd or ("/bin/bash",)),
+        "Entrypoint": list(config.entrypoint) if config.entrypoint else None,
         "Labels": labels,
     }
     try:
         container.commit(repository, version, conf=conf,
                          message=f"manywheels before-all for {base.ref}")
-    except docker.errors.APIError as error:
+    except EngineError as error:
         msg = f"cannot commit the before-all image {tag}: {error}"
         raise CacheError(msg) from None
     return tag
@@ -482,32 +476,52 @@ def clear(
         result.bytes += size
     if engine is None:
         return result
-    for volume in engine.client.volumes.list(filters={"label": CACHE_LABEL}):
+    _clear_volumes(engine, kinds, result)
+    if "before-all" in what:
+        _clear_images(engine, result)
+    return result
+
+
+def _clear_volumes(engine: Engine, kinds: Collection[str], result: Cleared) -> None:
+    """Remove the named cache volumes (only when every cache kind is cleared)."""
+    for volume in _listed(engine.volumes, CACHE_LABEL, result):
         if set(kinds) != set(CACHE_KINDS):
             result.kept.append(f"volume {volume.name}: holds every cache kind of its image; "
                                "clear all of them to remove it")
             continue
         try:
-            volume.remove()
-        except docker.errors.APIError as error:
+            engine.remove_volume(volume.name)
+        except EngineError as error:
             result.kept.append(f"volume {volume.name}: {_reason(error)}")
         else:
-            result.volumes.append(str(volume.name))
-    if "before-all" in what:
-        for image in engine.client.images.list(filters={"label": BEFORE_ALL_LABEL}):
-            names = list(image.tags) or [str(image.id)]
-            try:
-                engine.client.images.remove(str(image.id), force=False)
-            except docker.errors.APIError as error:
-                result.kept.append(f"image {names[0]}: {_reason(error)}")
-            else:
-                result.images.extend(names)
-    return result
+            result.volumes.append(volume.name)
 
 
-def _reason(error: docker.errors.APIError) -> str:
-    explanation = getattr(error, "explanation", None) or str(error)
-    return str(explanation).strip().splitlines()[-1][:200]
+def _clear_images(engine: Engine, result: Cleared) -> None:
+    """Remove the committed before-all images (one in use is kept)."""
+    for image in _listed(engine.images, BEFORE_ALL_LABEL, result):
+        names = list(image.tags) or [image.id]
+        try:
+            engine.remove_image(image.id)
+        except EngineError as error:
+            result.kept.append(f"image {names[0]}: {_reason(error)}")
+        else:
+            result.images.extend(names)
+
+
+def _listed(lister: Callable[[str], Sequence[_T]], label: str, result: Cleared) -> Sequence[_T]:
+    """``lister(label)``, or nothing (noted in ``result.kept``) when the engine refuses."""
+    try:
+        return lister(label)
+    except EngineError as error:
+        result.kept.append(f"{label}: {_reason(error)}")
+        return ()
+
+
+def _reason(error: EngineError) -> str:
+    """The engine's reason, without the operation the message starts with."""
+    text = str(error).strip().splitlines()[-1] if str(error).strip() else type(error).__name__
+    return text.split(": ", 1)[-1][:200]
 
 
 def clear_for_run(run: Run) -> Cleared:

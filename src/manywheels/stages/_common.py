@@ -15,7 +15,7 @@ from manywheels import _signals as signals
 from manywheels._fsutil import sha256_file
 from manywheels._timing import Timing, measure
 from manywheels._ui import SummaryRow
-from manywheels.engine._docker import Container, Sink
+from manywheels.engine import Container, Sink
 from manywheels.errors import (
     CommandError,
     ManywheelsError,

@@ -18,21 +18,20 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Any
-
-import docker.errors
 
 from manywheels import _signals as signals
 from manywheels._fsutil import atomic_write_text
 from manywheels._lock import DirectoryLock, classify_leftovers
 from manywheels._ui import UI
 from manywheels.config._config import Config
-from manywheels.engine._docker import (
+from manywheels.engine import (
     OWNER_LABEL,
     RUN_LABEL,
     Container,
     Engine,
+    EngineError,
     ImageInfo,
+    connect,
     find_ca_bundle,
     index_environment,
     new_run_id,
@@ -59,7 +58,7 @@ CONTAINER_ROOT = "/manywheels"
 def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[str, str]:
     """The complete environment a container gets: an explicit allowlist.
 
-    Index and CA pass-through (:func:`~manywheels.engine._docker.index_environment`), the
+    Index and CA pass-through (:func:`~manywheels.engine.index_environment`), the
     host variables named in ``environment-pass`` (when set on the host) and the
     ``environment`` table. Nothing else from the host enters a container.
     """
@@ -96,7 +95,9 @@ class Run:
     Args:
         config: resolved configuration.
         ui: console output; default a new :class:`UI`.
-        engine: an engine connection; default: connect on first use.
+        engine: an engine connection (any :class:`~manywheels.engine.Engine`), left open
+            by :meth:`close`; default: connect on first use (:func:`manywheels.engine.connect`)
+            and close that connection in :meth:`close`.
         host_env: the host environment (for pass-through); default ``os.environ``.
     """
 
@@ -140,7 +141,8 @@ class Run:
         self.close()
 
     def close(self) -> None:
-        """Remove every container of this run and release its directory locks.
+        """Remove every container of this run, release its directory locks and close the
+        engine connection it opened (a later use connects again).
 
         A second Ctrl-C or SIGTERM during the removal is postponed until it is done.
         """
@@ -156,6 +158,17 @@ class Run:
             finally:
                 for lock in locks:
                     lock.release()
+                self._close_engine()
+
+    def _close_engine(self) -> None:
+        """Close the engine connection when this run opened it (not one it was given)."""
+        with self._lock:
+            engine = self._engine if self._owns_engine else None
+            if engine is None:
+                return
+            self._engine = None
+        with contextlib.suppress(Exception):
+            engine.close()
 
     def _release_caches(self, container: Container) -> None:
         """Remove the container's scratch ``TMPDIR`` from the cache mount (not after an
@@ -211,7 +224,7 @@ class Run:
         """
         with self._lock:
             if self._engine is None:
-                self._engine = Engine.connect(self.host_env)
+                self._engine = connect(self.host_env)
             return self._engine
 
     @property
@@ -409,13 +422,11 @@ class Run:
         """Keep the script that ran beside its log (written atomically)."""
         atomic_write_text(path, text)
 
-    def _remove_leftover(self, container: Any) -> bool:
+    def _remove_leftover(self, name: str) -> bool:
         try:
-            container.remove(force=True)
-        except docker.errors.NotFound:
-            return True
-        except docker.errors.APIError as error:
-            self.ui.warn(f"could not remove leftover container {container.name}: {error}")
+            self.engine.remove_leftover(name)
+        except EngineError as error:
+            self.ui.warn(f"could not remove leftover container {name}: {error}")
             return False
         return True
 
@@ -430,11 +441,11 @@ class Run:
             return
         self._leftovers_checked = True
         try:
-            found = {str(c.name): c for c in self.engine.leftovers()}
-        except docker.errors.DockerException:
+            found = self.engine.leftovers()
+        except EngineError:
             return
         kinds = classify_leftovers(
-            [(name, c.labels, c.status) for name, c in found.items()],
+            [(c.name, c.labels, c.status) for c in found],
             OWNER_LABEL, RUN_LABEL, current_run=self.run_id,
         )
         if kinds.unknown:
@@ -453,7 +464,7 @@ class Run:
                 "(or MANYWHEELS_REMOVE_LEFTOVERS=1)"
             )
             return
-        removed = [name for name in kinds.orphaned if self._remove_leftover(found[name])]
+        removed = [name for name in kinds.orphaned if self._remove_leftover(name)]
         if removed:
             self.ui.info(
                 f"removed {len(removed)} container(s) left behind by crashed earlier runs: "

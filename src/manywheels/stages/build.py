@@ -193,10 +193,6 @@ def build_sdist(run: Run) -> SdistInfo:
         built[0].replace(target)
     info = read_sdist(target)
     run.ui.info(f"sdist {target.name} built in {time.monotonic() - started:.1f} s")
-    run.report.set_project(
-        name=info.name, version=info.version, project_dir=str(config.project_dir),
-        sdist=target.name, sdist_sha256=sha256_file(target), build_run=run.run_id,
-    )
     return info
 
 
@@ -355,6 +351,11 @@ def build(run: Run) -> StageResult:
     # and before the sdist: a failing before-all stops the run at once.
     run.ensure_before_all(run.config.image)
     sdist = build_sdist(run)
+    sdist_sha256 = sha256_file(sdist.path)
+    run.report.set_project(
+        name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),
+        sdist=sdist.path.name, sdist_sha256=sdist_sha256, build_run=run.run_id,
+    )
     plan = run.plan(sdist.requires_python)
     run.ui.info(
         f"{len(plan.steps)} identifier(s) in {run.config.image}: " + ", ".join(plan.identifiers)
@@ -362,7 +363,6 @@ def build(run: Run) -> StageResult:
     container = run.container(run.config.image)
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
     container.copy_into(sdist.path, sdist_in_container)
-    sdist_sha256 = run.report.project.sdist_sha256
     for step in plan.steps:
         run.report.reset_target(
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,

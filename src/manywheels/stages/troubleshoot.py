@@ -42,7 +42,7 @@ from manywheels.diagnose import (
 )
 from manywheels.diagnose import logs as log_patterns
 from manywheels.diagnose.elf import wheel_versioned_symbols
-from manywheels.engine._docker import find_ca_bundle
+from manywheels.engine import find_ca_bundle
 from manywheels.errors import (
     CommandError,
     ConfigError,
@@ -181,7 +181,7 @@ def _engine_facts(
     free = None
     if measure:
         with contextlib.suppress(Exception):
-            data_root = str(engine.client.info().get("DockerRootDir") or "") or None
+            data_root = engine.info().data_root
     return EngineFacts(host, None, socket_path, exists, installed, data_root, free), True
 
 
@@ -190,11 +190,9 @@ def _local_images(run: Run) -> tuple[str, ...]:
     manylinux and musllinux images do), newest first."""
     found: list[tuple[str, str]] = []
     with contextlib.suppress(Exception):
-        for image in run.engine.client.images.list()[:200]:
-            attrs: dict[str, Any] = image.attrs
-            env = (attrs.get("Config") or {}).get("Env") or []
-            if any(item.startswith("AUDITWHEEL_PLAT=") for item in env):
-                found.extend((str(attrs.get("Created", "")), str(tag)) for tag in image.tags)
+        for image in run.engine.images()[:200]:
+            if image.env.get("AUDITWHEEL_PLAT") is not None:
+                found.extend((image.created, tag) for tag in image.tags)
     return tuple(tag for _, tag in sorted(found, key=lambda item: item[0], reverse=True))
 
 

@@ -1,0 +1,1 @@
+"""In-memory stand-ins for manywheels' seams (see :mod:`tests.fakes.engine`)."""
