@@ -774,11 +774,23 @@ def check_unexplained_failures(facts: Facts, explained: set[tuple[str | None, st
         findings.append(Finding(
             "stage-failed",
             f"{log.stage} failed for {log.identifier}: {line or 'no error line in the log'}",
-            f"read the log ({posixpath.join(facts.output_dir, log.path)}); the script that "
-            f"ran is beside it ({log.stage}.sh)",
+            _read_log_fix(facts, log),
             identifier=log.identifier, log=log.path, evidence=line,
         ))
     return findings
+
+
+def _read_log_fix(facts: Facts, log: LogText) -> str:
+    """Where to read more: the log, and what ran (the sdist is built on the host by a
+    command the log's first line shows; the other stages keep their script beside it)."""
+    path = posixpath.join(facts.output_dir, log.path)
+    if log.stage == "sdist":
+        return (
+            f"read the log ({path}); its first line is the command that ran on the host "
+            "(python -m build --sdist): run it in the project directory to reproduce"
+        )
+    script = posixpath.join(posixpath.dirname(path), f"{log.stage}.sh")
+    return f"read the log ({path}); the script that ran is beside it ({script})"
 
 
 CHECKS: tuple[tuple[str, Callable[[Facts], list[Finding]]], ...] = (

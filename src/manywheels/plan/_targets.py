@@ -14,7 +14,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from manywheels.config._config import Config
-from manywheels.errors import ConfigError
+from manywheels.errors import ConfigError, PythonTagMissingError
 from manywheels.naming._tags import PythonTag, identifier, parse_install_dir
 
 __all__ = ["PYTHON_ROOT", "Target", "interpreter_path", "parse_image_pythons", "select_targets"]
@@ -76,15 +76,15 @@ def select_targets(
         Targets in version order.
 
     Raises:
-        ConfigError: a requested tag is not in the image (lists the tags it has), or no
-            tag remains.
+        PythonTagMissingError: a requested tag is not in the image (lists the tags it has).
+        ConfigError: no tag remains.
     """
     have = ", ".join(t.tag for t in available) or "none"
     if config.python is not None:
         missing = [t for t in config.python if t not in available]
         if missing:
             msg = f"python tag {missing[0].tag} is not in image {image}; the image has: {have}"
-            raise ConfigError(msg)
+            raise PythonTagMissingError(msg)
         chosen = list(config.python)
     else:
         chosen = [t for t in available if not t.free_threaded and _allowed(t, requires_python)]

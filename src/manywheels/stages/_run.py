@@ -37,7 +37,7 @@ from manywheels.engine._docker import (
     index_environment,
     new_run_id,
 )
-from manywheels.errors import CommandError, ConfigError
+from manywheels.errors import BeforeAllError, CommandError, ConfigError
 from manywheels.naming._tags import PythonTag
 from manywheels.plan._record import RunReport
 from manywheels.plan._targets import Target, parse_image_pythons, select_targets
@@ -325,7 +325,7 @@ class Run:
         """Run ``before-all`` once in the image's container (no-op when unset).
 
         Raises:
-            CommandError: before-all failed (exit code and last lines of output).
+            BeforeAllError: before-all failed (exit code and last lines of output).
         """
         ref = ref or self.config.image
         script = self.config.before_all.strip()
@@ -362,8 +362,7 @@ class Run:
                     )
                     for line in error.tail[-10:]:
                         self.ui.error(f"  {line}")
-                    error.args = (f"before-all failed with exit code {error.returncode}",)
-                    raise
+                    raise BeforeAllError(error.command, error.returncode, error.tail) from error
             took = time.monotonic() - started
             self.ui.info(f"before-all done in {took:.1f} s")
             environment = container_environment(self.config, self.host_env)

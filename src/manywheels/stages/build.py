@@ -28,7 +28,7 @@ from packaging.metadata import parse_email
 from manywheels._fsutil import sha256_file
 from manywheels._ui import SummaryRow
 from manywheels.config._config import read_pyproject
-from manywheels.errors import CommandError, ProjectError
+from manywheels.errors import CommandError, ProjectError, SdistBuildError
 from manywheels.plan._targets import Target
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._render import render
@@ -141,7 +141,7 @@ def build_sdist(run: Run) -> SdistInfo:
     process and everything it started.
 
     Raises:
-        ProjectError: the sdist build failed (the log path is named).
+        SdistBuildError: the sdist build failed (the log path is named).
     """
     config = run.config
     log = run.log_dir("sdist") / "sdist.log"
@@ -185,11 +185,11 @@ def build_sdist(run: Run) -> SdistInfo:
                     process.stdout.close()
         if code != 0:
             msg = f"building the sdist failed with exit code {code}; log: {log}"
-            raise ProjectError(msg)
+            raise SdistBuildError(msg, log)
         built = sorted(Path(tmp).glob("*.tar.gz"))
         if len(built) != 1:
             msg = f"the sdist build produced {len(built)} .tar.gz files; log: {log}"
-            raise ProjectError(msg)
+            raise SdistBuildError(msg, log)
         target = config.dist_dir / built[0].name
         built[0].replace(target)
     info = read_sdist(target)

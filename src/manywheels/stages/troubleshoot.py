@@ -44,12 +44,13 @@ from manywheels.diagnose import logs as log_patterns
 from manywheels.diagnose.elf import wheel_versioned_symbols
 from manywheels.engine._docker import find_ca_bundle
 from manywheels.errors import (
-    CommandError,
+    BeforeAllError,
     ConfigError,
     EngineUnavailableError,
     ImageNotFoundError,
     ManywheelsError,
-    ProjectError,
+    PythonTagMissingError,
+    SdistBuildError,
     StageFailedError,
 )
 from manywheels.plan._record import REPORT_NAME
@@ -61,7 +62,9 @@ __all__ = [
     "DEFAULT_MIN_FREE_GIB",
     "ProblemsFoundError",
     "TroubleshootOptions",
+    "failed_stage",
     "gather",
+    "is_diagnosable",
     "print_quick_diagnosis",
     "quick_diagnosis",
     "split_args",
@@ -151,6 +154,47 @@ def split_args(argv: Sequence[str]) -> tuple[TroubleshootOptions, list[str]]:
             rest.append(arg)
         index += 1
     return TroubleshootOptions(json_output, min_free), rest
+
+
+# ------------------------------------------------------------------ dispatch
+
+_DIAGNOSABLE: tuple[type[ManywheelsError], ...] = (
+    EngineUnavailableError,
+    ImageNotFoundError,
+    PythonTagMissingError,
+    SdistBuildError,
+    BeforeAllError,
+)
+"""Errors the automatic diagnosis explains, besides a failed build, repair or test."""
+
+
+def failed_stage(error: ManywheelsError | None) -> str | None:
+    """The stage whose logs explain ``error``, from the error's type.
+
+    Args:
+        error: the error that stopped a stage, or ``None``.
+
+    Returns:
+        ``build``/``repair``/``test`` (:class:`StageFailedError`), ``sdist``
+        (:class:`SdistBuildError`), ``before-all`` (:class:`BeforeAllError`), else
+        ``None``.
+    """
+    if isinstance(error, StageFailedError):
+        return error.stage
+    if isinstance(error, SdistBuildError):
+        return "sdist"
+    if isinstance(error, BeforeAllError):
+        return "before-all"
+    return None
+
+
+def is_diagnosable(error: ManywheelsError) -> bool:
+    """Whether the automatic diagnosis has something to say about ``error`` (by type):
+    an unavailable engine or image, a Python tag the image lacks, a failed sdist build or
+    before-all, or failed identifiers in build, repair or test."""
+    if isinstance(error, StageFailedError):
+        return error.stage in {"build", "repair", "test"}
+    return isinstance(error, _DIAGNOSABLE)
 
 
 # ------------------------------------------------------------------ gathering
@@ -429,11 +473,7 @@ def gather(
     config = run.config
     full = error is None
     only = error.failures if isinstance(error, StageFailedError) else None
-    stage = error.stage if isinstance(error, StageFailedError) else None
-    if isinstance(error, ProjectError) and "sdist" in str(error):
-        stage = "sdist"
-    elif error is not None and "before-all" in str(error):
-        stage = "before-all"
+    stage = failed_stage(error)
     logs = _logs(run) if full else _logs(run, only, stage) if stage else ()
     if stage == "repair":
         # The link lines of the build tell where a library auditwheel cannot find lives.
@@ -534,14 +574,7 @@ def quick_diagnosis(run: Run, error: ManywheelsError) -> list[Finding]:
     """The diagnosis of a stage that just failed with ``error``: the checks over that
     stage's logs and the facts at hand. Never raises (a diagnosis that fails yields
     nothing)."""
-    diagnosable = (
-        isinstance(error, EngineUnavailableError | ImageNotFoundError)
-        or (isinstance(error, StageFailedError) and error.stage in {"build", "repair", "test"})
-        or (isinstance(error, ConfigError) and str(error).startswith("python tag"))
-        or (isinstance(error, ProjectError) and "sdist" in str(error))
-        or (isinstance(error, CommandError) and "before-all" in str(error))
-    )
-    if not diagnosable:
+    if not is_diagnosable(error):
         return []
     try:
         return diagnose(gather(run, error=error))
