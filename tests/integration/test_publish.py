@@ -34,8 +34,8 @@ from manywheels._ui import UI
 from manywheels.config._config import Config
 from manywheels.errors import ExitCode, NothingToDoError, PublishError
 from manywheels.plan._record import RunReport
-from manywheels.stages import publish as publish_module
 from manywheels.stages.publish import LOG_NAME, PublishResult, PublishUploadError, publish
+from manywheels.stages.publish import _twine as twine_module
 
 pytestmark = pytest.mark.integration
 
@@ -462,14 +462,14 @@ def test_failure_midway_names_what_went_up_and_a_rerun_uploads_the_rest(
 ) -> None:
     config = make_project(tmp_path, dists, index)
     env = host_env(tmp_path, TWINE_USERNAME=USER, TWINE_PASSWORD=index.password)
-    real_run_twine = publish_module._run_twine
+    real_run_twine = twine_module.run_twine
 
     def sdist_with_wrong_password(args: Any, *, env: Mapping[str, str], **kw: Any) -> Any:
         if args[0] == "upload" and str(args[-1]).endswith(".tar.gz"):
             env = {**env, "TWINE_PASSWORD": "wrong"}
         return real_run_twine(args, env=env, **kw)
 
-    monkeypatch.setattr(publish_module, "_run_twine", sdist_with_wrong_password)
+    monkeypatch.setattr(twine_module, "run_twine", sdist_with_wrong_password)
     ui, _ = quiet_ui()
     with pytest.raises(PublishUploadError) as caught:
         publish(config, ui, env=env)
