@@ -84,6 +84,64 @@ def _source(config: Config, key: str) -> str:
     return source if source and source != "default" else "configuration"
 
 
+def _choose(config: Config, env: Mapping[str, str]) -> tuple[str | None, str | None, str]:
+    """``(section name, URL, origin)`` by precedence: exactly one of name and URL is set."""
+    if config.repository_url:
+        origin = f"repository-url ({_source(config, 'publish.repository-url')})"
+        return None, config.repository_url, origin
+    if config.repository:
+        return config.repository, None, f"repository ({_source(config, 'publish.repository')})"
+    if env.get("TWINE_REPOSITORY_URL"):
+        return None, env["TWINE_REPOSITORY_URL"], "TWINE_REPOSITORY_URL"
+    if env.get("TWINE_REPOSITORY"):
+        return env["TWINE_REPOSITORY"], None, "TWINE_REPOSITORY"
+    return "pypi", None, "the default"
+
+
+def _repository(
+    pypirc: Path, name: str | None, url: str | None, origin: str, redact: Redactor
+) -> dict[str, str | None]:
+    """twine's repository config (``repository``, ``username``, ``password``,
+    ``ca_cert``, ``client_cert``) for a ``.pypirc`` section or a URL.
+
+    Raises:
+        PublishError: the section is missing or malformed.
+    """
+    if url is None and not pypirc.is_file() and name in _DEFAULT_REPOSITORIES:
+        return {"repository": _DEFAULT_REPOSITORIES[name], "username": None, "password": None}
+    if url is None and not pypirc.is_file():
+        msg = (
+            f"repository {name!r} ({origin}) names a section of {pypirc}, which does not "
+            "exist; create it, or set repository-url"
+        )
+        raise PublishError(msg)
+    shown = strip_userinfo(url) if url else f"[{name}] of {pypirc}"
+    try:
+        return dict(twine_utils.get_repository_from_config(str(pypirc), name or "pypi", url))
+    except twine_exceptions.TwineException as error:
+        text = str(error).strip()
+        first = text.splitlines()[0] if text else type(error).__name__
+        msg = f"repository {shown} ({origin}): {redact(first)}"
+        raise PublishError(msg) from None
+    except KeyError:
+        msg = f"section [{name}] of {pypirc} has no 'repository = URL' ({origin})"
+        raise PublishError(msg) from None
+
+
+def _url_credentials(
+    repo: dict[str, str | None], url: str | None, url_password: str
+) -> tuple[str | None, str | None]:
+    """``(username, password)`` of the section or of ``user:password@`` in the URL."""
+    if url is not None:
+        # user:password@ of a URL is percent-encoded (RFC 3986); twine keeps it raw
+        parts = urlsplit(url)
+        return (unquote(parts.username) if parts.username else None), url_password or None
+    parts = urlsplit(repo.get("repository") or "")
+    username = repo.get("username") or (unquote(parts.username or "") or None)
+    password = repo.get("password") or (unquote(parts.password or "") or None)
+    return username, password
+
+
 def resolve_target(
     config: Config, env: Mapping[str, str], *, simple_url: str | None = None
 ) -> UploadTarget:
@@ -109,60 +167,16 @@ def resolve_target(
     """
     home = env.get("HOME")
     pypirc = Path(home) / ".pypirc" if home else Path.home() / ".pypirc"
-    name: str | None = None
-    url: str | None = None
-    if config.repository_url:
-        url = config.repository_url
-        origin = f"repository-url ({_source(config, 'publish.repository-url')})"
-    elif config.repository:
-        name, origin = config.repository, f"repository ({_source(config, 'publish.repository')})"
-    elif env.get("TWINE_REPOSITORY_URL"):
-        url, origin = env["TWINE_REPOSITORY_URL"], "TWINE_REPOSITORY_URL"
-    elif env.get("TWINE_REPOSITORY"):
-        name, origin = env["TWINE_REPOSITORY"], "TWINE_REPOSITORY"
-    else:
-        name, origin = "pypi", "the default"
-
+    name, url, origin = _choose(config, env)
     url_password = unquote(urlsplit(url).password or "") if url else ""
     redact = Redactor([url_password, env.get("TWINE_PASSWORD")])
-    shown = strip_userinfo(url) if url else f"[{name}] of {pypirc}"
-    repo: dict[str, str | None]
-    if url is None and not pypirc.is_file() and name in _DEFAULT_REPOSITORIES:
-        repo = {"repository": _DEFAULT_REPOSITORIES[name], "username": None, "password": None}
-    elif url is None and not pypirc.is_file():
-        msg = (
-            f"repository {name!r} ({origin}) names a section of {pypirc}, which does not "
-            "exist; create it, or set repository-url"
-        )
-        raise PublishError(msg)
-    else:
-        try:
-            repo = dict(twine_utils.get_repository_from_config(str(pypirc), name or "pypi", url))
-        except twine_exceptions.TwineException as error:
-            text = str(error).strip()
-            first = text.splitlines()[0] if text else type(error).__name__
-            msg = f"repository {shown} ({origin}): {redact(first)}"
-            raise PublishError(msg) from None
-        except KeyError:
-            msg = f"section [{name}] of {pypirc} has no 'repository = URL' ({origin})"
-            raise PublishError(msg) from None
-
-    raw_url = repo.get("repository") or ""
-    upload_url = strip_userinfo(raw_url)
-    if url is not None:
-        # user:password@ of a URL is percent-encoded (RFC 3986); twine keeps it raw
-        parts = urlsplit(url)
-        repo["username"] = unquote(parts.username) if parts.username else None
-        repo["password"] = url_password or None
-    else:
-        parts = urlsplit(raw_url)
-        repo.setdefault("username", None)
-        repo["username"] = repo["username"] or (unquote(parts.username or "") or None)
-        repo["password"] = repo.get("password") or (unquote(parts.password or "") or None)
-    username = env.get("TWINE_USERNAME") or repo.get("username")
-    password = env.get("TWINE_PASSWORD") or repo.get("password")
+    repo = _repository(pypirc, name, url, origin, redact)
+    upload_url = strip_userinfo(repo.get("repository") or "")
+    repo_username, repo_password = _url_credentials(repo, url, url_password)
+    username = env.get("TWINE_USERNAME") or repo_username
+    password = env.get("TWINE_PASSWORD") or repo_password
     secrets = tuple(
-        s for s in {password, repo.get("password"), env.get("TWINE_PASSWORD"), url_password} if s
+        s for s in {password, repo_password, env.get("TWINE_PASSWORD"), url_password} if s
     )
     explicit = simple_url or getattr(config, "simple_url", None)
     simple = explicit if isinstance(explicit, str) and explicit else simple_url_for(upload_url)
