@@ -34,8 +34,8 @@ from manywheels._ui import UI
 from manywheels.config._config import Config
 from manywheels.errors import ExitCode, NothingToDoError, PublishError
 from manywheels.plan._record import RunReport
-from manywheels.stages import publish as publish_module
 from manywheels.stages.publish import LOG_NAME, PublishResult, PublishUploadError, publish
+from manywheels.stages.publish import _twine as twine_module
 
 pytestmark = pytest.mark.integration
 
@@ -178,12 +178,17 @@ def _write_report(output: Path, wheel: Path, sdist: Path | None, *, test_status:
         report.set_project(
             name="publishdemo", version="0.1.0", sdist=sdist.name, sdist_sha256=sha256_file(sdist)
         )
-    report.set_target(IDENTIFIER, python=PYTAG, plat="manylinux_x86_64")
+    sdist_sha256 = report.project.sdist_sha256 or "5" * 64
+    if report.project.sdist_sha256 is None:
+        report.set_project(name="publishdemo", version="0.1.0", sdist_sha256=sdist_sha256)
+    report.set_target(IDENTIFIER, python=PYTAG, plat="manylinux_x86_64",
+                      sdist_sha256=sdist_sha256)
     report.record(IDENTIFIER, "build", status="passed", wheel=wheel.name, pure=False)
     report.record(
         IDENTIFIER, "repair", status="passed", wheel=wheel.name, sha256=sha256_file(wheel)
     )
-    report.record(IDENTIFIER, "test", status=test_status, duration_s=0.5)
+    if test_status != "not run":
+        report.record(IDENTIFIER, "test", status=test_status, duration_s=0.5)
 
 
 def make_project(
@@ -398,6 +403,13 @@ def test_linux_wheel_is_refused_before_any_upload(
     tmp_path: Path, dists: Dists, index: Index
 ) -> None:
     config = make_project(tmp_path, dists, index, extra_wheels=(dists.raw_wheel,))
+    # recorded as another identifier's repair output (as when a repair keeps the raw wheel)
+    report = RunReport(config.output_dir)
+    report.set_target("cp311-manylinux_x86_64", sdist_sha256=report.project.sdist_sha256)
+    report.record("cp311-manylinux_x86_64", "repair", status="passed",
+                  wheel=dists.raw_wheel.name,
+                  sha256=sha256_file(config.output_dir / dists.raw_wheel.name))
+    report.record("cp311-manylinux_x86_64", "test", status="passed")
     env = host_env(tmp_path, TWINE_USERNAME=USER, TWINE_PASSWORD=index.password)
     with pytest.raises(PublishError, match=r"linux_x86_64") as caught:
         publish(config, quiet_ui()[0], env=env)
@@ -410,9 +422,8 @@ def test_linux_wheel_is_refused_before_any_upload(
 def test_untested_wheel_is_refused_before_any_upload(
     tmp_path: Path, dists: Dists, index: Index, test_status: str | None
 ) -> None:
-    config = make_project(tmp_path, dists, index, test_status=test_status or "passed")
-    if test_status is None:  # not in the report at all
-        (config.output_dir / "manywheels-report.json").unlink()
+    # None: the wheel's test stage is not in the run record at all
+    config = make_project(tmp_path, dists, index, test_status=test_status or "not run")
     env = host_env(tmp_path, TWINE_USERNAME=USER, TWINE_PASSWORD=index.password)
     with pytest.raises(PublishError, match="refusing untested wheels") as caught:
         publish(config, quiet_ui()[0], env=env)
@@ -462,14 +473,14 @@ def test_failure_midway_names_what_went_up_and_a_rerun_uploads_the_rest(
 ) -> None:
     config = make_project(tmp_path, dists, index)
     env = host_env(tmp_path, TWINE_USERNAME=USER, TWINE_PASSWORD=index.password)
-    real_run_twine = publish_module._run_twine
+    real_run_twine = twine_module.run_twine
 
     def sdist_with_wrong_password(args: Any, *, env: Mapping[str, str], **kw: Any) -> Any:
         if args[0] == "upload" and str(args[-1]).endswith(".tar.gz"):
             env = {**env, "TWINE_PASSWORD": "wrong"}
         return real_run_twine(args, env=env, **kw)
 
-    monkeypatch.setattr(publish_module, "_run_twine", sdist_with_wrong_password)
+    monkeypatch.setattr(twine_module, "run_twine", sdist_with_wrong_password)
     ui, _ = quiet_ui()
     with pytest.raises(PublishUploadError) as caught:
         publish(config, ui, env=env)

@@ -26,10 +26,12 @@ from manywheels.config._config import load_config
 from manywheels.diagnose import Finding
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import (
-    ConfigError,
+    BeforeAllError,
     EngineUnavailableError,
     ImageNotFoundError,
     ManywheelsError,
+    PythonTagMissingError,
+    SdistBuildError,
     StageFailedError,
 )
 from manywheels.stages._run import Run
@@ -313,7 +315,7 @@ def test_image_absent_and_not_pullable(tmp_path: Path, test_image: str, engine: 
 def test_python_tag_not_in_the_image(tmp_path: Path, test_image: str) -> None:
     with _run(_project(tmp_path, "stale-inplace"), test_image, python=["cp38"]) as run:
         error = _failure(run, build)
-        assert isinstance(error, ConfigError)
+        assert isinstance(error, PythonTagMissingError)
         finding = _only(quick_diagnosis(run, error), "python-tag")
     assert "cp38 is not in image" in finding.cause and "cp312" in finding.cause
     assert "--python cp39 cp310 cp311 cp312 cp313" in finding.fix
@@ -394,7 +396,28 @@ def test_nox_troubleshoot_permission_denied_on_the_socket(
 def test_before_all_asking_for_an_unknown_package(tmp_path: Path, test_image: str) -> None:
     wrong = "apt-get install -y libmwnosuchthing-devel"
     with _run(_project(tmp_path, "stale-inplace"), test_image, before_all=wrong) as run:
-        finding = _only(quick_diagnosis(run, _failure(run, build)), "before-all-package")
+        error = _failure(run, build)
+        assert isinstance(error, BeforeAllError)
+        assert str(error).startswith("before-all failed with exit code")
+        finding = _only(quick_diagnosis(run, error), "before-all-package")
     assert "(apt-get) has no package libmwnosuchthing-devel" in finding.cause
     assert "apt-cache search mwnosuchthing" in finding.fix
     assert finding.log == "logs/before-all/before-all.log"
+
+
+def test_failed_sdist_build_diagnosed_with_the_sdist_log(tmp_path: Path, test_image: str) -> None:
+    project = _project(tmp_path, "stale-inplace")
+    (project / "setup.py").write_text('raise SystemExit("mw: this setup.py refuses to run")\n')
+    with _run(project, test_image) as run:
+        error = _failure(run, build)
+        assert isinstance(error, SdistBuildError)
+        assert error.log is not None and error.log.is_file()
+        findings = quick_diagnosis(run, error)
+        output_dir = run.config.output_dir
+    finding = _only(findings, "stage-failed")
+    assert finding.log == "logs/sdist/sdist.log"
+    assert (output_dir / finding.log).is_file()
+    assert f"{output_dir / 'logs/sdist/sdist.log'}" in finding.fix
+    assert ".sh" not in finding.fix
+    assert finding.cause.startswith("sdist failed") and finding.evidence
+    assert "mw: this setup.py refuses to run" in (output_dir / finding.log).read_text()

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from manywheels.config._config import DEFAULT_IMAGE, Config, load_config
-from manywheels.errors import ConfigError, ProjectError
+from manywheels.errors import ConfigError, ProjectError, PythonTagMissingError
 from manywheels.naming._tags import PythonTag
 from manywheels.plan._targets import select_targets
 
@@ -141,6 +141,7 @@ def test_select_targets(tmp_path: Path) -> None:
     assert [t.identifier for t in select_targets(chosen, image="i", plat="manylinux_2_28_x86_64",
                                                  available=available, requires_python=None)] == [
         "cp313t-manylinux_x86_64"]
-    with pytest.raises(ConfigError, match="cp314 is not in image i; the image has: cp38, cp39"):
+    with pytest.raises(PythonTagMissingError,
+                       match="cp314 is not in image i; the image has: cp38, cp39"):
         select_targets(Config(project_dir=tmp_path, python=(PythonTag(3, 14),)), image="i",
                        plat="manylinux_2_28_x86_64", available=available, requires_python=None)

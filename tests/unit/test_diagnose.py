@@ -34,8 +34,24 @@ from manywheels.diagnose.packages import (
     package_manager_from_env,
     search_command,
 )
-from manywheels.errors import ConfigError
-from manywheels.stages.troubleshoot import TroubleshootOptions, split_args
+from manywheels.errors import (
+    BeforeAllError,
+    CommandError,
+    ConfigError,
+    EngineUnavailableError,
+    ImageNotFoundError,
+    ManywheelsError,
+    ProjectError,
+    PythonTagMissingError,
+    SdistBuildError,
+    StageFailedError,
+)
+from manywheels.stages.troubleshoot import (
+    TroubleshootOptions,
+    failed_stage,
+    is_diagnosable,
+    split_args,
+)
 
 DATA = Path(__file__).resolve().parent / "data" / "diagnose"
 ID = "cp312-manylinux_x86_64"
@@ -388,6 +404,39 @@ def test_unexplained_failure_names_the_telling_line_and_the_log() -> None:
     finding = _only(diagnose(Facts(logs=(log,), output_dir="/w/wheelhouse")), "stage-failed")
     assert "expected ';'" in finding.cause
     assert f"/w/wheelhouse/logs/{ID}/build.log" in finding.fix
+    assert f"/w/wheelhouse/logs/{ID}/build.sh" in finding.fix
+
+
+def test_unexplained_sdist_failure_names_the_sdist_log_and_no_script() -> None:
+    text = "+ python -m build --sdist\nerror: invalid command 'sdist'\n"
+    log = LogText("sdist", "sdist", "logs/sdist/sdist.log", text, "failed")
+    finding = _only(diagnose(Facts(logs=(log,), output_dir="/w/wheelhouse")), "stage-failed")
+    assert "/w/wheelhouse/logs/sdist/sdist.log" in finding.fix
+    assert ".sh" not in finding.fix
+    assert "python -m build --sdist" in finding.fix
+
+
+@pytest.mark.parametrize(
+    ("error", "stage", "diagnosable"),
+    [
+        (SdistBuildError("building the sdist failed with exit code 1; log: x"), "sdist", True),
+        (BeforeAllError("dnf install -y x", 1), "before-all", True),
+        (PythonTagMissingError("python tag cp38 is not in image i"), None, True),
+        (StageFailedError("repair", {ID: "boom"}), "repair", True),
+        (StageFailedError("publish", {ID: "boom"}), "publish", False),
+        (EngineUnavailableError("no engine"), None, True),
+        (ImageNotFoundError("no image"), None, True),
+        # the message alone never decides: generic classes are not diagnosed
+        (ProjectError("building the sdist failed"), None, False),
+        (CommandError("before-all", 1), None, False),
+        (ConfigError("python tag cp38 is not in image i"), None, False),
+    ],
+)
+def test_diagnosis_dispatches_on_the_error_type(
+    error: ManywheelsError, stage: str | None, diagnosable: bool
+) -> None:
+    assert failed_stage(error) == stage
+    assert is_diagnosable(error) is diagnosable
 
 
 def test_errors_come_first_and_outputs_render() -> None:

@@ -21,7 +21,9 @@ from manywheels.stages.publish import (
     check_tested,
     collect_files,
     find_sdist,
+    read_record,
     resolve_target,
+    unrecorded_files,
 )
 
 WHEEL = "demo-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
@@ -43,7 +45,12 @@ def make_config(tmp_path: Path, **changes: object) -> Config:
 
 
 def record_tested(report: RunReport, wheel: Path, *, status: str = "passed",
-                  identifier: str = "cp312-manylinux_x86_64", sha: bool = True) -> None:
+                  identifier: str = "cp312-manylinux_x86_64", sha: bool = True,
+                  sdist_sha256: str = "5" * 64) -> None:
+    """Record a wheel as repaired (and tested with ``status``) from the current sdist."""
+    if report.project.sdist_sha256 is None:
+        report.set_project(sdist_sha256=sdist_sha256)
+    report.set_target(identifier, sdist_sha256=sdist_sha256)
     fields: dict[str, object] = {"status": "passed", "wheel": wheel.name}
     if sha:
         fields["sha256"] = sha256_file(wheel)
@@ -54,19 +61,35 @@ def record_tested(report: RunReport, wheel: Path, *, status: str = "passed",
 # --------------------------------------------------------------------------- selection
 
 
-def test_collect_files_takes_wheels_directly_in_output_dir_and_the_only_sdist(
+def test_collect_files_takes_only_what_the_record_names_for_the_current_sdist(
     tmp_path: Path,
 ) -> None:
     config = make_config(tmp_path)
+    sdist = touch(config.dist_dir / SDIST, b"sdist")
+    report = RunReport(config.output_dir)
+    report.set_project(sdist=SDIST, sdist_sha256=sha256_file(sdist))
+    current = sha256_file(sdist)
     b = touch(config.output_dir / WHEEL)
-    a = touch(config.output_dir / WHEEL_311)
+    record_tested(report, b, sdist_sha256=current)
+    stale = touch(config.output_dir / WHEEL_311)  # a wheel of an older sdist
+    record_tested(report, stale, identifier="cp311-manylinux_x86_64", sdist_sha256="0" * 64)
+    stray = touch(config.output_dir / "demo-1.0-cp313-cp313-manylinux_2_17_x86_64.whl")
     touch(config.output_dir / "logs" / "nested.whl")
-    touch(config.output_dir / "notes.txt")
-    sdist = touch(config.dist_dir / SDIST)
+    other_sdist = touch(config.dist_dir / "demo-0.9.tar.gz")
     touch(config.dist_dir / "demo-1.0-cp312-cp312-linux_x86_64.whl")  # raw wheels stay
-    wheels, found = collect_files(config, RunReport(config.output_dir))
-    assert wheels == [a, b]
+    record = read_record(RunReport(config.output_dir))
+    wheels, found = collect_files(config, record)
+    assert wheels == [b]
     assert found == sdist
+    assert unrecorded_files(config, record) == [stale, stray, other_sdist]
+
+
+def test_a_recorded_wheel_missing_from_output_dir_is_an_error(tmp_path: Path) -> None:
+    config = make_config(tmp_path)
+    report = RunReport(config.output_dir)
+    record_tested(report, touch(tmp_path / WHEEL), sha=False)  # recorded, not in output-dir
+    with pytest.raises(PublishError, match=rf"names {WHEEL}, but it is not in output-dir"):
+        collect_files(config, read_record(report))
 
 
 def test_the_sdist_the_report_names_wins_over_others(tmp_path: Path) -> None:
@@ -75,15 +98,14 @@ def test_the_sdist_the_report_names_wins_over_others(tmp_path: Path) -> None:
     sdist = touch(config.dist_dir / SDIST, b"sdist")
     report = RunReport(config.output_dir)
     report.set_project(sdist=SDIST, sdist_sha256=sha256_file(sdist))
-    assert find_sdist(config.dist_dir, report) == sdist
+    assert find_sdist(config.dist_dir, read_record(report)) == sdist
 
 
-def test_several_sdists_and_none_named_is_an_error(tmp_path: Path) -> None:
+def test_an_sdist_the_record_does_not_name_is_never_published(tmp_path: Path) -> None:
     config = make_config(tmp_path)
     touch(config.dist_dir / "demo-0.9.tar.gz")
     touch(config.dist_dir / SDIST)
-    with pytest.raises(PublishError, match=r"2 sdists \(demo-0\.9\.tar\.gz, demo-1\.0\.tar\.gz\)"):
-        find_sdist(config.dist_dir, RunReport(config.output_dir))
+    assert find_sdist(config.dist_dir, read_record(RunReport(config.output_dir))) is None
 
 
 def test_a_named_sdist_that_is_missing_or_changed_is_an_error(tmp_path: Path) -> None:
@@ -91,19 +113,21 @@ def test_a_named_sdist_that_is_missing_or_changed_is_an_error(tmp_path: Path) ->
     report = RunReport(config.output_dir)
     report.set_project(sdist=SDIST, sdist_sha256="0" * 64)
     with pytest.raises(PublishError, match=r"names the sdist demo-1\.0\.tar\.gz, but it is not"):
-        find_sdist(config.dist_dir, report)
+        find_sdist(config.dist_dir, read_record(report))
     touch(config.dist_dir / SDIST)
     with pytest.raises(PublishError, match="sha256 differs"):
-        find_sdist(config.dist_dir, report)
+        find_sdist(config.dist_dir, read_record(report))
 
 
 def test_no_sdist_is_fine_but_nothing_at_all_is_nothing_to_do(tmp_path: Path) -> None:
     config = make_config(tmp_path)
+    touch(config.output_dir / WHEEL)  # not in any record: never published
     with pytest.raises(NothingToDoError, match="nothing to publish") as caught:
-        collect_files(config, RunReport(config.output_dir))
+        collect_files(config, read_record(RunReport(config.output_dir)))
     assert caught.value.exit_code == ExitCode.NOTHING_TO_DO
-    wheel = touch(config.output_dir / WHEEL)
-    assert collect_files(config, RunReport(config.output_dir)) == ([wheel], None)
+    report = RunReport(config.output_dir)
+    record_tested(report, config.output_dir / WHEEL)
+    assert collect_files(config, read_record(report)) == ([config.output_dir / WHEEL], None)
 
 
 # --------------------------------------------------------------------------- checks
@@ -129,7 +153,7 @@ def test_tested_means_repair_wheel_and_test_passed(tmp_path: Path) -> None:
     report = RunReport(tmp_path)
     wheel = touch(tmp_path / WHEEL, b"wheel")
     record_tested(report, wheel)
-    assert check_tested([wheel], report) == []
+    assert check_tested([wheel], read_record(report)) == []
 
 
 @pytest.mark.parametrize(
@@ -144,7 +168,7 @@ def test_untested_wheels_are_refused_with_the_reason(
     if status is not None:
         record_tested(report, wheel, status=status)
     with pytest.raises(PublishError, match="refusing untested wheels") as caught:
-        check_tested([wheel], report)
+        check_tested([wheel], read_record(report))
     assert f"{WHEEL} ({reason})" in str(caught.value)
     assert "--allow-untested" in str(caught.value)
 
@@ -155,7 +179,7 @@ def test_a_wheel_changed_since_its_test_is_untested(tmp_path: Path) -> None:
     record_tested(report, wheel)
     wheel.write_bytes(b"rebuilt")
     with pytest.raises(PublishError, match="changed since it was tested"):
-        check_tested([wheel], report)
+        check_tested([wheel], read_record(report))
 
 
 def test_any_target_that_passed_counts(tmp_path: Path) -> None:
@@ -163,13 +187,13 @@ def test_any_target_that_passed_counts(tmp_path: Path) -> None:
     wheel = touch(tmp_path / "demo-1.0-py3-none-any.whl", b"pure")
     record_tested(report, wheel, identifier="a", status="failed")
     record_tested(report, wheel, identifier="b", sha=False)
-    assert check_tested([wheel], report) == []
+    assert check_tested([wheel], read_record(report)) == []
 
 
 def test_allow_untested_warns_instead(tmp_path: Path) -> None:
     wheel = touch(tmp_path / WHEEL)
     warnings: list[str] = []
-    untested = check_tested([wheel], RunReport(tmp_path), allow_untested=True,
+    untested = check_tested([wheel], read_record(RunReport(tmp_path)), allow_untested=True,
                             warn=warnings.append)
     assert untested == [wheel]
     assert len(warnings) == 1
@@ -330,8 +354,8 @@ def test_report_is_read_not_written(tmp_path: Path) -> None:
     report = RunReport(config.output_dir)
     record_tested(report, wheel)
     before = report.path.read_text()
-    collect_files(config, RunReport(config.output_dir))
-    check_tested([wheel], RunReport(config.output_dir))
+    collect_files(config, read_record(RunReport(config.output_dir)))
+    check_tested([wheel], read_record(RunReport(config.output_dir)))
     assert report.path.read_text() == before
     assert json.loads(before)["targets"]
 
@@ -363,7 +387,7 @@ def test_keyring_credentials_are_looked_up_like_twine(
 ) -> None:
     from twine import auth
 
-    from manywheels.stages.publish import _keyring_credentials
+    from manywheels.stages.publish._index import _keyring_credentials
 
     target = resolve_target(make_config(tmp_path, repository_url="https://corp.example/"),
                             env_with_home(tmp_path))

@@ -16,7 +16,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from manywheels.errors import PublishError
-from manywheels.stages._simple_index import (
+from manywheels.stages.publish._index import (
     IndexFile,
     IndexQueryError,
     file_matches,

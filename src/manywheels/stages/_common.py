@@ -167,11 +167,18 @@ def select_recorded(run: Run, stage: str, directory: Path) -> list[tuple[str, St
             continue
         result.append((identifier, record))
     if not result:
-        before = {"build": "build", "repair": "repair"}[stage]
-        msg = (f"no wheels of the current sdist to take from the {before} stage in {directory} "
-               f"(run record {report.path}): run the {before} stage first")
+        what, where, before = _NOTHING[stage]
+        msg = (f"no {what} in {where} {directory}: the run record ({report.path}) names none "
+               f"of the current sdist; run the {before} stage first (nox -s wheels-{before})")
         raise NothingToDoError(msg)
     return result
+
+
+_NOTHING = {
+    "build": ("raw wheels to repair", "dist-dir", "build"),
+    "repair": ("repaired wheels to test", "output-dir", "repair"),
+}
+"""What a stage lacks when the record names no input: (what, directory role, stage before)."""
 
 
 def _narrow(run: Run, stage: str, current: dict[str, StageRecord]) -> dict[str, StageRecord]:

@@ -356,7 +356,7 @@ class Run:
         """Run ``before-all`` once in the image's container (no-op when unset).
 
         Raises:
-            CommandError: before-all failed (exit code and last lines of output).
+            BeforeAllError: before-all failed (exit code and last lines of output).
         """
         ref = ref or self.config.image
         script = self.config.before_all.strip()

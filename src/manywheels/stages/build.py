@@ -143,7 +143,7 @@ def build_sdist(run: Run) -> SdistInfo:
     process and everything it started.
 
     Raises:
-        ProjectError: the sdist build failed (the log path is named).
+        SdistBuildError: the sdist build failed (the log path is named).
     """
     config = run.config
     log = run.log_dir("sdist") / "sdist.log"

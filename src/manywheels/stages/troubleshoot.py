@@ -15,52 +15,44 @@ lacked a header or library.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import shutil
 import sys
-import tarfile
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, TextIO
-from urllib.parse import urlsplit
+from typing import TextIO
 
-from manywheels.config._config import read_pyproject
 from manywheels.diagnose import (
     EngineFacts,
     Facts,
     Finding,
-    ImageFacts,
-    LogText,
-    ProjectFacts,
-    WheelAudit,
     diagnose,
     report_lines,
     short_lines,
     to_json,
 )
 from manywheels.diagnose import logs as log_patterns
-from manywheels.diagnose.elf import wheel_versioned_symbols
 from manywheels.engine import find_ca_bundle
 from manywheels.errors import (
-    CommandError,
+    BeforeAllError,
     ConfigError,
     EngineUnavailableError,
     ImageNotFoundError,
     ManywheelsError,
-    ProjectError,
+    PythonTagMissingError,
+    SdistBuildError,
     StageFailedError,
 )
 from manywheels.plan._record import REPORT_NAME
-from manywheels.stages._common import is_pure
-from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._run import Run
+from manywheels.stages._troubleshoot_engine import engine_facts, free_bytes, image_facts
+from manywheels.stages._troubleshoot_files import project_facts, stage_logs, wheel_audits
 
 __all__ = [
     "DEFAULT_MIN_FREE_GIB",
     "ProblemsFoundError",
     "TroubleshootOptions",
+    "failed_stage",
     "gather",
+    "is_diagnosable",
     "print_quick_diagnosis",
     "quick_diagnosis",
     "split_args",
@@ -74,17 +66,6 @@ _HOST_VARIABLES = (
     "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY", "https_proxy", "http_proxy",
     "no_proxy", "all_proxy", "PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL", "UV_INDEX_URL",
     "UV_DEFAULT_INDEX", "SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE",
-)
-_ENGINE_PROGRAMS = ("docker", "dockerd", "podman")
-_DEFAULT_SOCKET = "/var/run/docker.sock"
-_SKIP_DIRS = {".git", ".hg", ".svn", ".nox", ".tox", ".venv", "venv", "env", "__pycache__",
-              ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", ".eggs"}
-_MAX_TREE_FILES = 50_000
-_SCM_REQUIRES = ("setuptools_scm", "setuptools-scm", "hatch-vcs", "hatch_vcs",
-                 "setuptools-git-versioning", "versioningit", "pdm-backend[scm]")
-_PACKAGE_MANAGER_PROBE = (
-    "for m in dnf yum apk apt-get; do "
-    "if command -v $m >/dev/null 2>&1; then echo $m; exit 0; fi; done"
 )
 
 
@@ -152,265 +133,45 @@ def split_args(argv: Sequence[str]) -> tuple[TroubleshootOptions, list[str]]:
     return TroubleshootOptions(json_output, min_free), rest
 
 
-# ------------------------------------------------------------------ gathering
+# ------------------------------------------------------------------ dispatch
+
+_DIAGNOSABLE: tuple[type[ManywheelsError], ...] = (
+    EngineUnavailableError,
+    ImageNotFoundError,
+    PythonTagMissingError,
+    SdistBuildError,
+    BeforeAllError,
+)
+"""Errors the automatic diagnosis explains, besides a failed build, repair or test."""
 
 
-def _default_host(env: Mapping[str, str]) -> str:
-    return env.get("DOCKER_HOST") or f"unix://{_DEFAULT_SOCKET}"
+def failed_stage(error: ManywheelsError | None) -> str | None:
+    """The stage whose logs explain ``error``, from the error's type.
 
+    Args:
+        error: the error that stopped a stage, or ``None``.
 
-def _engine_facts(
-    run: Run, *, measure: bool, error: ManywheelsError | None = None
-) -> tuple[EngineFacts, bool]:
-    env = run.host_env
-    host = _default_host(env)
-    parsed = urlsplit(host)
-    socket_path = parsed.path if parsed.scheme in {"unix", "npipe"} else None
-    installed = tuple(
-        name for name in _ENGINE_PROGRAMS if shutil.which(name, path=env.get("PATH", ""))
-    )
-    exists = socket_path is not None and Path(socket_path).exists()
-    if isinstance(error, EngineUnavailableError):
-        # The stage just failed to connect: do not try (and wait) again.
-        return EngineFacts(host, str(error), socket_path, exists, installed), False
-    try:
-        engine = run.engine
-    except EngineUnavailableError as failure:
-        return EngineFacts(host, str(failure), socket_path, exists, installed), False
-    data_root = None
-    free = None
-    if measure:
-        with contextlib.suppress(Exception):
-            data_root = engine.info().data_root
-    return EngineFacts(host, None, socket_path, exists, installed, data_root, free), True
-
-
-def _local_images(run: Run) -> tuple[str, ...]:
-    """Tags of local images that can build wheels (their ENV sets AUDITWHEEL_PLAT, as the
-    manylinux and musllinux images do), newest first."""
-    found: list[tuple[str, str]] = []
-    with contextlib.suppress(Exception):
-        for image in run.engine.images()[:200]:
-            if image.env.get("AUDITWHEEL_PLAT") is not None:
-                found.extend((image.created, tag) for tag in image.tags)
-    return tuple(tag for _, tag in sorted(found, key=lambda item: item[0], reverse=True))
-
-
-def _free_bytes(run: Run, ref: str) -> int | None:
-    """Free bytes of the engine's storage, from ``df`` in a container of the image (the
-    container's root is on the engine's data root)."""
-    try:
-        text = run.container(ref).output(["df", "-Pk", "/"], check=False)
-    except ManywheelsError:
-        return None
-    for line in text.splitlines()[1:]:
-        fields = line.split()
-        if len(fields) >= 4 and fields[3].isdigit():
-            return int(fields[3]) * 1024
+    Returns:
+        ``build``/``repair``/``test`` (:class:`StageFailedError`), ``sdist``
+        (:class:`SdistBuildError`), ``before-all`` (:class:`BeforeAllError`), else
+        ``None``.
+    """
+    if isinstance(error, StageFailedError):
+        return error.stage
+    if isinstance(error, SdistBuildError):
+        return "sdist"
+    if isinstance(error, BeforeAllError):
+        return "before-all"
     return None
 
 
-def _package_manager(run: Run, ref: str) -> str | None:
-    try:
-        found = run.container(ref).output(["sh", "-c", _PACKAGE_MANAGER_PROBE], check=False)
-    except ManywheelsError:
-        return None
-    return found.strip() or None
-
-
-def _image_facts(
-    run: Run, *, error: ManywheelsError | None, full: bool, need_package_manager: bool
-) -> ImageFacts:
-    ref = run.config.image
-    if isinstance(error, ImageNotFoundError):
-        return ImageFacts(ref, present=False, error=str(error), local_images=_local_images(run))
-    try:
-        info = run.image(ref)
-    except ImageNotFoundError as failure:
-        return ImageFacts(ref, present=False, error=str(failure),
-                          local_images=_local_images(run))
-    pythons: tuple[str, ...] | None = None
-    if full or run.config.python:
-        with contextlib.suppress(ManywheelsError):
-            pythons = tuple(tag.tag for tag in run.pythons(ref))
-    manager = _package_manager(run, ref) if (full or need_package_manager) else None
-    return ImageFacts(ref, present=True, env=dict(info.env), pythons=pythons,
-                      package_manager=manager)
-
-
-def _walk(root: Path, skip: set[Path]) -> Iterator[tuple[Path, list[str], list[str]]]:
-    for directory, dirnames, filenames in os.walk(root):
-        here = Path(directory)
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _SKIP_DIRS and (here / d).resolve() not in skip
-        )
-        yield here, dirnames, sorted(filenames)
-
-
-def _tree(root: Path, skip: set[Path]) -> tuple[frozenset[str], tuple[str, ...]]:
-    """(every file, stale build products) of a project tree, as relative POSIX paths."""
-    files: list[str] = []
-    stale: list[str] = []
-    for here, dirnames, filenames in _walk(root, skip):
-        relative = here.relative_to(root).as_posix()
-        prefix = "" if relative == "." else relative + "/"
-        for name in list(dirnames):
-            top_build = not prefix and name in {"build", "_skbuild"}
-            if top_build and not (here / name / "__init__.py").exists():
-                stale.append(f"{prefix}{name}/")
-                dirnames.remove(name)
-            elif name.endswith(".egg-info"):
-                dirnames.remove(name)
-                if _stale_egg_info(root, here / name):
-                    stale.append(f"{prefix}{name}/")
-        for name in filenames:
-            path = prefix + name
-            if len(files) < _MAX_TREE_FILES:
-                files.append(path)
-            if name.endswith(".so") or ".so." in name:
-                stale.append(path)
-    return frozenset(files), tuple(stale)
-
-
-def _stale_egg_info(root: Path, egg_info: Path) -> bool:
-    """An ``*.egg-info`` directory is stale when its SOURCES.txt lists files the tree no
-    longer has: setuptools reads that list back and keeps putting them in the sdist.
-    (A fresh one is rewritten by every sdist build, manywheels' own included.)"""
-    sources = egg_info / "SOURCES.txt"
-    if not sources.is_file():
-        return False
-    for line in _read(sources).splitlines():
-        name = line.strip()
-        if name and not (root / name).exists() and not name.startswith(egg_info.name):
-            return True
-    return False
-
-
-def _sdist_files(path: Path) -> frozenset[str] | None:
-    try:
-        with tarfile.open(path) as archive:
-            names = [m.name for m in archive.getmembers() if m.isfile()]
-    except (OSError, tarfile.TarError):
-        return None
-    return frozenset(name.split("/", 1)[1] for name in names if "/" in name)
-
-
-def _project_facts(run: Run) -> ProjectFacts:
-    config = run.config
-    try:
-        pyproject = read_pyproject(config.project_dir)
-    except ConfigError:
-        pyproject = {}
-    system: Mapping[str, Any] = pyproject.get("build-system", {})
-    backend = system.get("build-backend")
-    requires = " ".join(str(r) for r in system.get("requires", [])).lower()
-    uses_scm = any(name in requires for name in _SCM_REQUIRES) or backend == "mesonpy"
-    skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
-    files, stale = _tree(config.project_dir, skip)
-    sdist_name = run.report.data.get("project", {}).get("sdist")
-    sdist_path = config.dist_dir / sdist_name if sdist_name else None
-    if sdist_path is None or not sdist_path.is_file():
-        candidates = sorted(config.dist_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-        sdist_path = candidates[-1] if candidates else None
-    return ProjectFacts(
-        build_backend=str(backend) if backend else None,
-        stale=stale,
-        tree_files=files,
-        sdist=sdist_path.name if sdist_path else None,
-        sdist_files=_sdist_files(sdist_path) if sdist_path else None,
-        uses_scm=uses_scm,
-    )
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return ""
-
-
-def _logs(run: Run, only: Mapping[str, str] | None = None, stage: str | None = None
-          ) -> tuple[LogText, ...]:
-    """The stage logs: those the run report records (with their status), plus the
-    before-all and sdist logs. ``only``/``stage`` restrict to one stage's failures."""
-    output = run.config.output_dir
-    found: list[LogText] = []
-    seen: set[Path] = set()
-    for identifier, target in sorted(run.report.targets.items()):
-        if only is not None and identifier not in only:
-            continue
-        for name, record in sorted(target.get("stages", {}).items()):
-            if stage is not None and name != stage:
-                continue
-            relative = record.get("log") or f"logs/{identifier}/{name}.log"
-            path = output / relative
-            if path.is_file():
-                seen.add(path.resolve())
-                found.append(LogText(identifier, name, str(relative), _read(path),
-                                     record.get("status")))
-    for special in ("before-all", "sdist"):
-        if stage is not None and stage != special:
-            continue
-        path = output / "logs" / special / f"{special}.log"
-        if path.is_file() and path.resolve() not in seen:
-            text = _read(path)
-            status = None
-            if special == "sdist":
-                status = "passed" if "Successfully built" in text else "failed"
-            elif stage == special:
-                status = "failed"
-            found.append(LogText(special, special, f"logs/{special}/{special}.log", text, status))
-    return tuple(found)
-
-
-def _recorded_raw_wheels(run: Run) -> list[tuple[str, str]]:
-    """(identifier, raw wheel name) of the current sdist's builds, from the run record."""
-    return sorted(
-        (identifier, str(record.wheel))
-        for identifier, record in run.report.current("build").items() if record.wheel
-    )
-
-
-def _audits(run: Run, *, show: bool) -> tuple[WheelAudit, ...]:
-    audits = []
-    for identifier, record in _recorded_raw_wheels(run):
-        wheel = run.config.dist_dir / record
-        if is_pure(wheel.name) or not wheel.is_file():
-            continue
-        try:
-            symbols = wheel_versioned_symbols(wheel)
-        except (OSError, ValueError):
-            symbols = ()
-        document: dict[str, Any] | None = None
-        error = None
-        if show:
-            document, error = _auditwheel_show(run, wheel, identifier)
-        audits.append(WheelAudit(wheel.name, identifier, document, error, symbols))
-    return tuple(audits)
-
-
-def _auditwheel_show(run: Run, wheel: Path, identifier: str | None
-                     ) -> tuple[dict[str, Any] | None, str | None]:
-    """``auditwheel show --json`` of a raw wheel, in the image it was built in."""
-    import json  # noqa: PLC0415
-
-    target = run.report.targets.get(identifier or "", {})
-    image = str(target.get("image") or run.config.image)
-    inside = f"{CONTAINER_ROOT}/troubleshoot/{wheel.name}"
-    try:
-        container = run.container(image)
-        container.copy_into(wheel, inside)
-        text = container.output(["auditwheel", "show", "--json", inside], check=False)
-    except ManywheelsError as failure:
-        return None, str(failure)
-    start = text.find("{")
-    try:
-        document = json.loads(text[start:]) if start >= 0 else None
-    except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        return None, (text.strip().splitlines() or ["no output"])[-1]
-    return document, document.get("error")
+def is_diagnosable(error: ManywheelsError) -> bool:
+    """Whether the automatic diagnosis has something to say about ``error`` (by type):
+    an unavailable engine or image, a Python tag the image lacks, a failed sdist build or
+    before-all, or failed identifiers in build, repair or test."""
+    if isinstance(error, StageFailedError):
+        return error.stage in {"build", "repair", "test"}
+    return isinstance(error, _DIAGNOSABLE)
 
 
 def gather(
@@ -434,32 +195,28 @@ def gather(
     config = run.config
     full = error is None
     only = error.failures if isinstance(error, StageFailedError) else None
-    stage = error.stage if isinstance(error, StageFailedError) else None
-    if isinstance(error, ProjectError) and "sdist" in str(error):
-        stage = "sdist"
-    elif error is not None and "before-all" in str(error):
-        stage = "before-all"
-    logs = _logs(run) if full else _logs(run, only, stage) if stage else ()
+    stage = failed_stage(error)
+    logs = stage_logs(run) if full else stage_logs(run, only, stage) if stage else ()
     if stage == "repair":
         # The link lines of the build tell where a library auditwheel cannot find lives.
-        logs += _logs(run, only, "build")
+        logs += stage_logs(run, only, "build")
     needs_manager = any(
         log_patterns.missing_headers(log.text) or log_patterns.missing_libraries(log.text)
         or log_patterns.missing_pkgconfig(log.text)
         for log in logs if log.status == "failed"
     ) or stage == "before-all"
-    engine, engine_ok = _engine_facts(run, measure=full, error=error)
+    engine, engine_ok = engine_facts(run, measure=full, error=error)
     image = None
     if engine_ok:
-        image = _image_facts(run, error=error, full=full, need_package_manager=needs_manager)
+        image = image_facts(run, error=error, full=full, need_package_manager=needs_manager)
         if full and image.present:
             engine = EngineFacts(
                 engine.host, engine.error, engine.socket_path, engine.socket_exists,
-                engine.installed, engine.data_root, _free_bytes(run, config.image),
+                engine.installed, engine.data_root, free_bytes(run, config.image),
             )
-    project = _project_facts(run) if full or stage in {"build", "sdist"} else None
+    project = project_facts(run) if full or stage in {"build", "sdist"} else None
     show = full and image is not None and image.present
-    audits = _audits(run, show=show) if full or stage == "repair" else ()
+    audits = wheel_audits(run, show=show) if full or stage == "repair" else ()
     plat = config.plat
     if plat is None and image is not None:
         plat = image.env.get("AUDITWHEEL_PLAT")
@@ -539,14 +296,7 @@ def quick_diagnosis(run: Run, error: ManywheelsError) -> list[Finding]:
     """The diagnosis of a stage that just failed with ``error``: the checks over that
     stage's logs and the facts at hand. Never raises (a diagnosis that fails yields
     nothing)."""
-    diagnosable = (
-        isinstance(error, EngineUnavailableError | ImageNotFoundError)
-        or (isinstance(error, StageFailedError) and error.stage in {"build", "repair", "test"})
-        or (isinstance(error, ConfigError) and str(error).startswith("python tag"))
-        or (isinstance(error, ProjectError) and "sdist" in str(error))
-        or (isinstance(error, CommandError) and "before-all" in str(error))
-    )
-    if not diagnosable:
+    if not is_diagnosable(error):
         return []
     try:
         return diagnose(gather(run, error=error))

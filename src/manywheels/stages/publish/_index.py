@@ -1,28 +1,33 @@
-"""Which files a package index already has, from its simple repository API.
+"""The index query: which files a package index already has, from its simple API.
 
 The simple API is specified by :pep:`503` (HTML) and :pep:`691` (JSON); both are parsed
 by the ``pypi-simple`` library. manywheels asks for JSON first and takes HTML when that is
-what the index serves (content negotiation as recommended by :pep:`691`).
-
-This module knows nothing about uploads: :mod:`manywheels.stages.publish` uses it to
-upload only the files an index does not have yet (twine's own ``--skip-existing`` only
-works for PyPI and TestPyPI since twine 6.2).
+what the index serves (content negotiation as recommended by :pep:`691`). Publish uploads
+only the files an index does not have yet (twine's own ``--skip-existing`` only works for
+PyPI and TestPyPI since twine 6.2): :func:`read_index`, then :func:`classify`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import requests
 from packaging.utils import canonicalize_name
 from pypi_simple import ProjectPage
 from pypi_simple.errors import UnsupportedContentTypeError, UnsupportedRepoVersionError
+from twine import auth as twine_auth
+from twine import exceptions as twine_exceptions
 
 from manywheels.errors import PublishError
+
+if TYPE_CHECKING:
+    from manywheels.stages.publish._target import UploadTarget
 
 __all__ = [
     "ACCEPT",
@@ -30,10 +35,13 @@ __all__ = [
     "TESTPYPI_SIMPLE_URL",
     "IndexFile",
     "IndexQueryError",
+    "classify",
     "file_matches",
+    "index_session",
     "is_pypi",
     "project_files",
     "project_url",
+    "read_index",
     "simple_url_for",
     "strip_userinfo",
 ]
@@ -268,3 +276,111 @@ def file_matches(
         raise IndexQueryError(msg) from None
     remote_digest = digest.hexdigest()
     return _digest(path, "sha256") == remote_digest, "sha256", remote_digest
+
+
+# --------------------------------------------------------------------------- publish
+
+
+def index_session(target: UploadTarget) -> requests.Session:
+    """An HTTP session for the index: its credentials (not for PyPI's public API) and
+    certificates."""
+    session = requests.Session()
+    session.headers["User-Agent"] = "manywheels-publish (pypi-simple; requests)"
+    if target.username and target.password and not target.is_pypi:
+        session.auth = (target.username, target.password)
+    if target.cert:
+        session.verify = target.cert
+    if target.client_cert:
+        session.cert = target.client_cert
+    return session
+
+
+def classify(
+    files: Sequence[Path],
+    existing: Mapping[str, IndexFile],
+    *,
+    session: requests.Session,
+    target: UploadTarget,
+) -> tuple[list[Path], list[Path]]:
+    """Split into (missing, already there with the same hash).
+
+    Args:
+        files: the files to publish.
+        existing: the index's files (:func:`read_index`).
+        session: the index session (for a download when the index gives no hash).
+        target: the upload target (for messages).
+
+    Raises:
+        PublishError: a file is on the index with a different hash.
+    """
+    missing: list[Path] = []
+    present: list[Path] = []
+    conflicts: list[str] = []
+    for path in files:
+        remote = existing.get(path.name)
+        if remote is None:
+            missing.append(path)
+            continue
+        same, algorithm, digest = file_matches(path, remote, session=session)
+        if same:
+            present.append(path)
+        else:
+            conflicts.append(f"{path.name} ({algorithm} {digest[:12]}… on the index)")
+    if conflicts:
+        msg = (
+            f"{', '.join(conflicts)} already on {target.upload_url} with different content; "
+            "an index never replaces a released file: bump the version"
+        )
+        raise PublishError(msg)
+    return missing, present
+
+
+def _keyring_credentials(target: UploadTarget) -> tuple[str, str] | None:
+    """User name and password from the keyring, the way twine looks them up (non-
+    interactively; twine's keyring warnings silenced). ``None`` when not found."""
+    repository = {
+        "repository": target.upload_url, "username": target.username, "password": None
+    }
+    resolver = twine_auth.Private(repository, twine_auth.CredentialInput(target.username, None))
+    twine_logger = logging.getLogger("twine")
+    level = twine_logger.level
+    twine_logger.setLevel(logging.ERROR)
+    try:
+        username, password = resolver.username, resolver.password
+    except twine_exceptions.TwineException:
+        return None
+    finally:
+        twine_logger.setLevel(level)
+    return (username, password) if username and password else None
+
+
+def read_index(
+    target: UploadTarget,
+    project: str,
+    *,
+    session: requests.Session,
+    warn: Callable[[str], None] | None = None,
+) -> tuple[dict[str, IndexFile], UploadTarget]:
+    """The project's files on the index. When the index wants credentials that neither
+    the environment nor ``.pypirc`` gave, tries the keyring (as twine would) once.
+
+    Returns:
+        ``(file name -> index file, the target with the keyring's credentials if used)``.
+
+    Raises:
+        IndexQueryError: see :func:`project_files`.
+    """
+    try:
+        return project_files(target.simple_url, project, session=session, warn=warn), target
+    except IndexQueryError as error:
+        if error.status not in {401, 403} or target.is_pypi or target.password:
+            raise
+        found = _keyring_credentials(target)
+        if found is None:
+            raise
+    username, password = found
+    target = replace(
+        target, username=username, password=password, secrets=(*target.secrets, password)
+    )
+    session.auth = found
+    return project_files(target.simple_url, project, session=session, warn=warn), target

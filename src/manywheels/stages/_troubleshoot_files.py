@@ -1,0 +1,207 @@
+"""Troubleshoot's reading of the run's files: the project tree and its sdist, the logs the
+stages kept, and the raw wheels of dist-dir with their audits (``auditwheel show``
+runs in the image they were built in; nothing is rebuilt).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tarfile
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from manywheels.config._config import read_pyproject
+from manywheels.diagnose import LogText, ProjectFacts, WheelAudit
+from manywheels.diagnose.elf import wheel_versioned_symbols
+from manywheels.errors import ConfigError, ManywheelsError
+from manywheels.stages._common import is_pure
+from manywheels.stages._run import CONTAINER_ROOT, Run
+
+__all__ = ["project_facts", "stage_logs", "wheel_audits"]
+
+_SKIP_DIRS = {".git", ".hg", ".svn", ".nox", ".tox", ".venv", "venv", "env", "__pycache__",
+              ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", ".eggs"}
+_MAX_TREE_FILES = 50_000
+_SCM_REQUIRES = ("setuptools_scm", "setuptools-scm", "hatch-vcs", "hatch_vcs",
+                 "setuptools-git-versioning", "versioningit", "pdm-backend[scm]")
+
+
+def _walk(root: Path, skip: set[Path]) -> Iterator[tuple[Path, list[str], list[str]]]:
+    for directory, dirnames, filenames in os.walk(root):
+        here = Path(directory)
+        dirnames[:] = sorted(
+            d for d in dirnames if d not in _SKIP_DIRS and (here / d).resolve() not in skip
+        )
+        yield here, dirnames, sorted(filenames)
+
+
+def _tree(root: Path, skip: set[Path]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(every file, stale build products) of a project tree, as relative POSIX paths."""
+    files: list[str] = []
+    stale: list[str] = []
+    for here, dirnames, filenames in _walk(root, skip):
+        relative = here.relative_to(root).as_posix()
+        prefix = "" if relative == "." else relative + "/"
+        for name in list(dirnames):
+            top_build = not prefix and name in {"build", "_skbuild"}
+            if top_build and not (here / name / "__init__.py").exists():
+                stale.append(f"{prefix}{name}/")
+                dirnames.remove(name)
+            elif name.endswith(".egg-info"):
+                dirnames.remove(name)
+                if _stale_egg_info(root, here / name):
+                    stale.append(f"{prefix}{name}/")
+        for name in filenames:
+            path = prefix + name
+            if len(files) < _MAX_TREE_FILES:
+                files.append(path)
+            if name.endswith(".so") or ".so." in name:
+                stale.append(path)
+    return frozenset(files), tuple(stale)
+
+
+def _stale_egg_info(root: Path, egg_info: Path) -> bool:
+    """An ``*.egg-info`` directory is stale when its SOURCES.txt lists files the tree no
+    longer has: setuptools reads that list back and keeps putting them in the sdist.
+    (A fresh one is rewritten by every sdist build, manywheels' own included.)"""
+    sources = egg_info / "SOURCES.txt"
+    if not sources.is_file():
+        return False
+    for line in _read(sources).splitlines():
+        name = line.strip()
+        if name and not (root / name).exists() and not name.startswith(egg_info.name):
+            return True
+    return False
+
+
+def _sdist_files(path: Path) -> frozenset[str] | None:
+    try:
+        with tarfile.open(path) as archive:
+            names = [m.name for m in archive.getmembers() if m.isfile()]
+    except (OSError, tarfile.TarError):
+        return None
+    return frozenset(name.split("/", 1)[1] for name in names if "/" in name)
+
+
+def project_facts(run: Run) -> ProjectFacts:
+    """The project tree (its files, stale build products, build backend, whether the
+    sdist's file list comes from git) and the sdist (the recorded one, else the newest
+    in dist-dir) with its files."""
+    config = run.config
+    try:
+        pyproject = read_pyproject(config.project_dir)
+    except ConfigError:
+        pyproject = {}
+    system: Mapping[str, Any] = pyproject.get("build-system", {})
+    backend = system.get("build-backend")
+    requires = " ".join(str(r) for r in system.get("requires", [])).lower()
+    uses_scm = any(name in requires for name in _SCM_REQUIRES) or backend == "mesonpy"
+    skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
+    files, stale = _tree(config.project_dir, skip)
+    sdist_name = run.report.data.get("project", {}).get("sdist")
+    sdist_path = config.dist_dir / sdist_name if sdist_name else None
+    if sdist_path is None or not sdist_path.is_file():
+        candidates = sorted(config.dist_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
+        sdist_path = candidates[-1] if candidates else None
+    return ProjectFacts(
+        build_backend=str(backend) if backend else None,
+        stale=stale,
+        tree_files=files,
+        sdist=sdist_path.name if sdist_path else None,
+        sdist_files=_sdist_files(sdist_path) if sdist_path else None,
+        uses_scm=uses_scm,
+    )
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def stage_logs(run: Run, only: Mapping[str, str] | None = None, stage: str | None = None
+               ) -> tuple[LogText, ...]:
+    """The stage logs: those the run report records (with their status), plus the
+    before-all and sdist logs. ``only``/``stage`` restrict to one stage's failures."""
+    output = run.config.output_dir
+    found: list[LogText] = []
+    seen: set[Path] = set()
+    for identifier, target in sorted(run.report.targets.items()):
+        if only is not None and identifier not in only:
+            continue
+        for name, record in sorted(target.get("stages", {}).items()):
+            if stage is not None and name != stage:
+                continue
+            relative = record.get("log") or f"logs/{identifier}/{name}.log"
+            path = output / relative
+            if path.is_file():
+                seen.add(path.resolve())
+                found.append(LogText(identifier, name, str(relative), _read(path),
+                                     record.get("status")))
+    for special in ("before-all", "sdist"):
+        if stage is not None and stage != special:
+            continue
+        path = output / "logs" / special / f"{special}.log"
+        if path.is_file() and path.resolve() not in seen:
+            text = _read(path)
+            status = None
+            if special == "sdist":
+                status = "passed" if "Successfully built" in text else "failed"
+            elif stage == special:
+                status = "failed"
+            found.append(LogText(special, special, f"logs/{special}/{special}.log", text, status))
+    return tuple(found)
+
+
+def _recorded_raw_wheels(run: Run) -> list[tuple[str, str]]:
+    """(identifier, raw wheel name) of the current sdist's builds, from the run record."""
+    return sorted(
+        (identifier, str(record.wheel))
+        for identifier, record in run.report.current("build").items() if record.wheel
+    )
+
+
+def wheel_audits(run: Run, *, show: bool) -> tuple[WheelAudit, ...]:
+    """The non-pure raw wheels the run record names for the current sdist: their
+    versioned symbols and, with ``show``, ``auditwheel show --json`` run in the image that
+    built them."""
+    audits = []
+    for identifier, name in _recorded_raw_wheels(run):
+        wheel = run.config.dist_dir / name
+        if is_pure(wheel.name) or not wheel.is_file():
+            continue
+        try:
+            symbols = wheel_versioned_symbols(wheel)
+        except (OSError, ValueError):
+            symbols = ()
+        document: dict[str, Any] | None = None
+        error = None
+        if show:
+            document, error = _auditwheel_show(run, wheel, identifier)
+        audits.append(WheelAudit(wheel.name, identifier, document, error, symbols))
+    return tuple(audits)
+
+
+def _auditwheel_show(run: Run, wheel: Path, identifier: str | None
+                     ) -> tuple[dict[str, Any] | None, str | None]:
+    """``auditwheel show --json`` of a raw wheel, in the image it was built in."""
+    target = run.report.target(identifier or "")
+    image = (target.image if target else None) or run.config.image
+    inside = f"{CONTAINER_ROOT}/troubleshoot/{wheel.name}"
+    try:
+        container = run.container(image)
+        container.copy_into(wheel, inside)
+        text = container.output(["auditwheel", "show", "--json", inside], check=False)
+    except ManywheelsError as failure:
+        return None, str(failure)
+    start = text.find("{")
+    try:
+        document = json.loads(text[start:]) if start >= 0 else None
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        return None, (text.strip().splitlines() or ["no output"])[-1]
+    return document, document.get("error")
