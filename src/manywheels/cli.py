@@ -63,7 +63,7 @@ def _config(args: argparse.Namespace) -> Config:
 
 
 def _cmd_plan(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.matrix import resolve_targets  # noqa: PLC0415
+    from manywheels.commands._matrix import resolve_targets  # noqa: PLC0415
 
     config = _config(args)
     resolved = resolve_targets(config, ui=ui, prefer_static=False)
@@ -97,7 +97,7 @@ def _cmd_plan(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_matrix(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.matrix import github_matrix, render_matrix, resolve_targets  # noqa: PLC0415
+    from manywheels.commands._matrix import github_matrix, render_matrix, resolve_targets  # noqa: PLC0415
 
     config = _config(args)
     resolved = resolve_targets(config, ui=ui, prefer_static=True)
@@ -107,7 +107,7 @@ def _cmd_matrix(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.init import apply, plan_init  # noqa: PLC0415
+    from manywheels.commands._scaffold import apply, plan_init  # noqa: PLC0415
 
     config = _config(args)
     actions = plan_init(
@@ -148,8 +148,8 @@ def _cmd_troubleshoot(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.commands._scaffold import write_file  # noqa: PLC0415
     from manywheels.export import render_script  # noqa: PLC0415
-    from manywheels.init import write_file  # noqa: PLC0415
 
     config = _config(args)
     script = render_script(config)
