@@ -87,7 +87,7 @@ def test_nox_sessions_come_from_the_registry(tmp_path: Path,
     manywheels.nox.register("mw", project_dir=tmp_path)
     manywheels.nox.register("mw", project_dir=tmp_path)  # idempotent
     registered = nox.registry.get()
-    assert list(registered) == [f"mw-{name}" for name in NAMES] + ["mw"]
+    assert list(registered) == [f"mw-{stage.name}" for stage in STAGES] + ["mw"]
     assert registered["mw"].requires == ["mw-build", "mw-repair", "mw-test"]
     assert registered["mw-clean-cache"].__doc__ == stage_named("clean-cache").help
     for name in ("build", "repair", "test", "publish", "troubleshoot", "clean_cache"):
@@ -96,14 +96,14 @@ def test_nox_sessions_come_from_the_registry(tmp_path: Path,
 
 def test_invoke_tasks_come_from_the_registry() -> None:
     ns = manywheels.invoke.ns
-    assert sorted(ns.task_names) == sorted([*NAMES, "all"])
+    assert sorted(ns.task_names) == sorted([*(stage.name for stage in STAGES), "all"])
     assert ns.default == "all"
-    for name in NAMES:
-        task = ns[name]
+    for stage in STAGES:
+        task = ns[stage.name]
         params = inspect.signature(task.body).parameters
         for option in OPTIONS:
-            assert option.attr in params, (name, option.attr)
-        for own in stage_named(name).options:
+            assert option.attr in params, (stage.name, option.attr)
+        for own in stage.options:
             assert own.name in params
             assert task.help[own.name] == own.help
     assert [call.task.name for call in ns["all"].pre] == ["build", "repair", "test"]
@@ -112,7 +112,8 @@ def test_invoke_tasks_come_from_the_registry() -> None:
 def test_cli_help_lists_the_stages_and_the_chain() -> None:
     result = subprocess.run([sys.executable, "-m", "manywheels", "--help"], text=True,
                             capture_output=True, check=True)
-    for name in ["wheels", *NAMES, "plan", "matrix", "init", "export-script"]:
+    for name in ["wheels", *(stage.name for stage in STAGES), "plan", "matrix", "init",
+                 "export-script"]:
         assert f"\n    {name}" in result.stdout, name
     for stage in STAGES:
         assert stage.help.split()[0] in result.stdout
