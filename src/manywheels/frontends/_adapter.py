@@ -42,6 +42,7 @@ __all__ = [
     "Prepare",
     "add_stage_arguments",
     "close_runs",
+    "interrupt_code",
     "parse_stage_args",
     "resolve_config",
     "run_stage",
@@ -223,7 +224,7 @@ def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> 
         run = shared_run(config)
         stage.function(run, values)
     except ManywheelsError as error:
-        if run is not None:
+        if run is not None and stage.diagnose:
             _print_diagnosis(run, error)
         goes_on = chain is not None and chain.goes_on_after(error)
         if not goes_on:

@@ -24,7 +24,7 @@ from manywheels.errors import ConfigError
 if TYPE_CHECKING:
     from manywheels.stages._run import Run
 
-__all__ = ["CHAIN", "STAGES", "Stage", "StageOption", "stage_named"]
+__all__ = ["CHAIN", "CHAIN_HELP", "STAGES", "Stage", "StageOption", "on_run", "stage_named"]
 
 StageFunction = Callable[["Run", Mapping[str, Any]], object]
 """How a front end calls a stage: the shared run and the stage's own option values."""
@@ -90,6 +90,8 @@ class Stage:
         chain: the stage's place in the ``wheels`` chain (0, 1, 2, ...); ``None``:
             not part of it.
         options: the stage's own options.
+        diagnose: print the automatic short diagnosis when the stage fails (not for
+            troubleshoot, whose report is the diagnosis).
     """
 
     name: str
@@ -97,6 +99,7 @@ class Stage:
     function: StageFunction
     chain: int | None = None
     options: tuple[StageOption, ...] = ()
+    diagnose: bool = True
 
     def option_values(self, raw: Mapping[str, Any]) -> dict[str, Any]:
         """The stage's option values from parsed flags (missing or ``None``: the default).
@@ -165,7 +168,7 @@ STAGES: tuple[Stage, ...] = (
               StageOption("min_free_gib", "float", MIN_FREE_GIB,
                           "warn when the engine has less free space than N GiB "
                           f"(default {MIN_FREE_GIB:g})", metavar="N", minimum=0),
-          )),
+          ), diagnose=False),
     Stage("clean-cache",
           "Clear the pip, uv and ccache caches and the before-all images (cache-dir).",
           on_run("manywheels.stages._cache:clear_for_run")),
