@@ -146,6 +146,50 @@ def test_init_then_one_matrix_job_as_the_workflow_runs_it(tmp_path: Path,
     assert wheel_pythons(project / "wheelhouse") == {"cp311", "cp312"}
 
 
+def test_cli_wheels_builds_repairs_and_tests(tmp_path: Path, test_image: str,
+                                            engine: Engine) -> None:
+    """`manywheels wheels --python A B`: the chain as a command, flags as for nox."""
+    project = copy_project(tmp_path)
+    result = run(project, "manywheels", "wheels", "--python", "cp311", "cp312",
+                 "--image", test_image)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
+    assert wheel_pythons(project / "wheelhouse") == {"cp311", "cp312"}
+    report = json.loads((project / "wheelhouse" / "manywheels-report.json").read_text())
+    assert sorted(report["targets"]) == ["cp311-manylinux_x86_64", "cp312-manylinux_x86_64"]
+    for target in report["targets"].values():
+        assert {target["stages"][s]["status"] for s in ("build", "repair", "test")} == {
+            "passed"}
+    assert "build, repair and test done" in result.stdout
+    assert leftovers(engine, project) == []
+
+
+def test_cli_stages_alone_and_a_failed_identifier(tmp_path: Path, test_image: str,
+                                                  engine: Engine) -> None:
+    """The stages one by one, with nox's exit codes: identifiers that fail do not stop
+    `manywheels wheels` for the others, which exits 1 at the end."""
+    project = copy_project(tmp_path)
+    env = {"MANYWHEELS_IMAGE": test_image, "MANYWHEELS_PYTHON": "cp311 cp312",
+           "MANYWHEELS_BEFORE_BUILD":
+               "python -c 'import sys; sys.exit(sys.version_info[:2] == (3, 11))'"}
+    chained = run(project, "manywheels", "wheels", env=env)
+    assert chained.returncode == ExitCode.STAGE_FAILED, chained.stderr[-4000:]
+    assert "build failed for 1 identifier(s): cp311-manylinux_x86_64" in chained.stderr
+    assert chained.stderr.strip().splitlines()[-1].startswith(
+        "manywheels: error: build, repair and test finished with failed identifiers")
+    assert wheel_pythons(project / "wheelhouse") == {"cp312"}
+
+    alone = run(project, "manywheels", "build", env=env)
+    assert alone.returncode == ExitCode.STAGE_FAILED
+    assert alone.stderr.strip().splitlines()[-1].startswith("manywheels: error: build failed")
+    shutil.rmtree(project / "wheelhouse")
+    repaired = run(project, "manywheels", "repair", env=env)
+    assert repaired.returncode == 0, repaired.stderr[-4000:]
+    assert wheel_pythons(project / "wheelhouse") == {"cp312"}
+    nothing = run(project, "manywheels", "test", "--output-dir", "elsewhere", env=env)
+    assert nothing.returncode == ExitCode.NOTHING_TO_DO, nothing.stderr[-4000:]
+    assert leftovers(engine, project) == []
+
+
 def test_troubleshoot_reports_a_failed_build(tmp_path: Path, test_image: str) -> None:
     project = copy_project(tmp_path)
     (project / "noxfile.py").write_text("import manywheels.nox\n\nmanywheels.nox.register()\n")

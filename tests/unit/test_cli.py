@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.cli import main
 from manywheels.errors import ExitCode
+from manywheels.frontends._cli import main
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"
 

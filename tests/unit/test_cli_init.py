@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from manywheels.commands._scaffold import add_register_call
 from manywheels.config._config import OPTIONS, load_config
 from manywheels.errors import ConfigError, ExitCode
-from manywheels.init import add_register_call
 
 PYPROJECT = '[project]\nname = "demo"\nversion = "1"\n\n[tool.black]\nline-length = 90\n'
 USER_NOXFILE = '''"""The user's own sessions."""

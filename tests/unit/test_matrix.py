@@ -1,4 +1,4 @@
-"""The CI job matrix and target resolution without an engine (manywheels.matrix)."""
+"""The CI job matrix and target resolution without an engine (manywheels.commands._matrix)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manywheels.config._config import load_config
-from manywheels.errors import ConfigError, EngineUnavailableError
-from manywheels.matrix import (
+from manywheels.commands._matrix import (
     github_matrix,
     group_targets,
     plat_from_image_name,
     render_matrix,
     resolve_targets,
 )
+from manywheels.config._config import load_config
+from manywheels.errors import ConfigError, EngineUnavailableError
 from manywheels.naming._tags import PythonTag, identifier
 from manywheels.plan._targets import Target, interpreter_path
 

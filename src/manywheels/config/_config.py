@@ -9,7 +9,13 @@ Lowest to highest precedence:
    ``register(**overrides)``; snake_case keys);
 4. environment variables ``MANYWHEELS_<KEY>`` (upper snake case, e.g.
    ``MANYWHEELS_TEST_COMMAND``, ``MANYWHEELS_PUBLISH_REPOSITORY_URL``);
-5. command-line arguments (nox posargs: ``nox -s wheels-build -- --python cp312``).
+5. command-line arguments (``manywheels build --python cp312``, nox posargs
+   ``nox -s wheels-build -- --python cp312``, invoke task flags), given as argv or as
+   an already-parsed mapping (``load_config(flags=...)``).
+
+Every key is declared once, in :data:`OPTIONS`: its type, default, help, example and
+README text. Flags, invoke task signatures, ``manywheels init``'s table and the
+README table (:func:`markdown_table`) are derived from it.
 
 Unknown keys, wrong types and bad values raise :class:`~manywheels.errors.ConfigError`
 naming the key, the source and what is allowed.
@@ -41,7 +47,9 @@ __all__ = [
     "OPTIONS",
     "Config",
     "Option",
+    "argument_parser",
     "load_config",
+    "markdown_table",
     "read_pyproject",
 ]
 
@@ -52,16 +60,21 @@ Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "pytho
 
 @dataclass(frozen=True)
 class Option:
-    """One configuration key.
+    """One configuration key, declared once for every front end and document.
 
     Attributes:
         key: kebab-case name as written in TOML (``publish.repository-url`` for subtables).
         kind: value type; decides how TOML, environment and argv values are parsed.
         default: the default value (already parsed).
-        help: one line for ``--help``, the README and ``manywheels plan``.
+        help: one line for ``--help``, invoke's task help and ``manywheels init``'s table.
         choices: allowed values for ``kind == "choice"``.
         stage_only: a run-time switch that only makes sense on the command line or in the
             environment (``dry-run``); not accepted in ``pyproject.toml``.
+        example: the value ``manywheels init`` writes (commented out) into
+            ``[tool.manywheels]``; ``None``: the default.
+        default_text: the README table's default column when the default is not a plain
+            value (``the CPU count``); ``""``: derived from ``default``.
+        meaning: the README table's meaning column; ``""``: ``help``.
     """
 
     key: str
@@ -70,6 +83,9 @@ class Option:
     help: str
     choices: tuple[str, ...] = ()
     stage_only: bool = False
+    example: Any = None
+    default_text: str = ""
+    meaning: str = ""
 
     @property
     def attr(self) -> str:
@@ -86,54 +102,136 @@ class Option:
         """The command-line flag: ``--test-command`` (subtable prefix dropped)."""
         return "--" + self.key.split(".")[-1]
 
+    @property
+    def is_list(self) -> bool:
+        """Whether the flag takes several words (``--python cp311 cp312``)."""
+        return self.kind in {"list", "python", "table"}
+
+    @property
+    def is_switch(self) -> bool:
+        """Whether the flag is an on/off switch (``--fail-fast`` / ``--no-fail-fast``)."""
+        return self.kind == "bool"
+
+    @property
+    def example_value(self) -> Any:
+        """The example ``manywheels init`` writes: :attr:`example`, else the default."""
+        return self.default if self.example is None else self.example
+
+    def table_row(self) -> str:
+        """This key's row of the README's configuration table (markdown)."""
+        default = self.default_text or _shown_default(self.default)
+        meaning = self.meaning or self.help
+        if self.stage_only:
+            meaning += " (command line / environment only)"
+        return f"| `{self.key}` | `{self.env_var}` | `{self.flag}` | {default} | {meaning} |"
+
+
+def _shown_default(value: Any) -> str:
+    if isinstance(value, bool):
+        return "`true`" if value else "`false`"
+    if value in (None, "", [], {}):
+        return "\N{EM DASH}"
+    return f"`{value}`"
+
 
 OPTIONS: tuple[Option, ...] = (
     Option("python", "python", None,
            "Python tags to build (cp312, cp312-cp312 or 3.12); default: every CPython in the "
-           "image that the project's requires-python allows"),
-    Option("image", "str", DEFAULT_IMAGE, "manylinux or musllinux image to build in"),
+           "image that the project's requires-python allows",
+           example=["cp311", "cp312", "cp313"],
+           default_text="every CPython in the image that the project's requires-python allows "
+           "(free-threaded builds only when named)",
+           meaning="Python tags: `cp312`, `cp312-cp312` and `3.12` all work (`cp313t` for "
+           "free-threaded); a list in TOML, space-separated in the environment"),
+    Option("image", "str", DEFAULT_IMAGE, "manylinux or musllinux image to build in",
+           meaning="manylinux or musllinux image to build in; used locally when present, "
+           "pulled otherwise"),
     Option("plat", "optstr", None,
            "auditwheel --plat policy (e.g. manylinux_2_28_x86_64); default the image's "
-           "AUDITWHEEL_PLAT"),
-    Option("before-all", "str", "", "shell script run once per container before any build"),
-    Option("before-build", "str", "", "shell script run before each identifier's build"),
-    Option("environment", "table", {}, "variables set in the container (table / KEY=VALUE)"),
-    Option("environment-pass", "list", [], "names of host variables passed into the container"),
+           "AUDITWHEEL_PLAT",
+           example="manylinux_2_28_x86_64", default_text="the image's `AUDITWHEEL_PLAT`",
+           meaning="auditwheel `--plat` policy (PEP 600), e.g. `manylinux_2_28_x86_64`"),
+    Option("before-all", "str", "", "shell script run once per container before any build",
+           example="yum install -y libffi-devel",
+           meaning="shell script run once per container before any build (install system "
+           "libraries here)"),
+    Option("before-build", "str", "", "shell script run before each identifier's build",
+           example="python scripts/generate_sources.py",
+           meaning="shell script run in the unpacked sdist before each identifier's build"),
+    Option("environment", "table", {}, "variables set in the container (table / KEY=VALUE)",
+           example={"CFLAGS": "-O2"},
+           meaning="variables set in the container: a table in TOML, `KEY=VALUE` pairs "
+           "elsewhere"),
+    Option("environment-pass", "list", [], "names of host variables passed into the container",
+           example=["CI"]),
     Option("frontend", "choice", "build", "build frontend in the container",
-           choices=("build", "pip", "uv")),
+           choices=("build", "pip", "uv"),
+           meaning="`build` (`python -m build`, `--installer uv` when the image has uv), `pip` "
+           "(`pip wheel`) or `uv` (`uv build`)"),
     Option("test-command", "optstr", None,
            "command run in a fresh venv with the repaired wheel installed; placeholders "
-           "{project} (the project copy in the container) and {wheel} (the wheel path)"),
-    Option("test-requires", "list", [], "requirements installed before the test-command"),
+           "{project} (the project copy in the container) and {wheel} (the wheel path)",
+           example="python -c 'import your_package'",
+           meaning="run in a fresh venv with the repaired wheel installed; placeholders "
+           "`{project}` (a copy of the project in the container) and `{wheel}` (the wheel's "
+           "path)"),
+    Option("test-requires", "list", [], "requirements installed before the test-command",
+           example=["pytest"]),
     Option("test-extras", "list", [], "extras of the project installed with the wheel"),
-    Option("project-dir", "path", None, "the project to build; default the noxfile's directory"),
-    Option("dist-dir", "path", Path("dist"), "where the sdist and the raw wheels go"),
+    Option("project-dir", "path", None, "the project to build; default the noxfile's directory",
+           default_text="the noxfile's directory", meaning="the project to build"),
+    Option("dist-dir", "path", Path("dist"), "where the sdist and the raw wheels go",
+           example="dist",
+           meaning="where the sdist and the raw wheels go (relative to project-dir)"),
     Option("output-dir", "path", Path("wheelhouse"),
-           "where repaired wheels, logs and the run report go"),
-    Option("jobs", "int", None, "identifiers built at once; default the CPU count"),
+           "where repaired wheels, logs and the run report go", example="wheelhouse",
+           meaning="where repaired wheels, logs and the run report go (relative to "
+           "project-dir)"),
+    Option("jobs", "int", None, "identifiers built at once; default the CPU count",
+           example=2, default_text="the CPU count", meaning="identifiers built at once"),
     Option("fail-fast", "bool", False, "stop at the first identifier that fails"),
     Option("cache", "bool", True,
            "mount the host's pip and uv caches (and ccache's) into containers and keep "
-           "before-all results as a committed image, reused by later runs"),
+           "before-all results as a committed image, reused by later runs",
+           meaning="mount the host's pip and uv caches (and ccache's) into containers, one "
+           "set per image, and keep `before-all` results as a committed image reused by later "
+           "runs; `--no-cache` for neither"),
     Option("cache-dir", "path", None,
            "where the host caches live; default $XDG_CACHE_HOME/manywheels "
-           "(~/.cache/manywheels); relative to the project directory"),
+           "(~/.cache/manywheels); relative to the project directory",
+           example=".cache/manywheels",
+           default_text="`$XDG_CACHE_HOME/manywheels` (`~/.cache/manywheels`)",
+           meaning="where the host caches live (relative to project-dir); a remote engine "
+           "gets named volumes instead"),
     Option("ccache", "bool", False,
            "compile through ccache, its cache on the host (ccache must be in the image or "
-           "installed by before-all)"),
+           "installed by before-all)", example=True,
+           meaning="compile through ccache, its cache on the host (ccache must be in the "
+           "image or installed by `before-all`)"),
     Option("dry-run", "bool", False, "print what would run (scripts, uploads); change nothing",
-           stage_only=True),
+           stage_only=True, meaning="print what would run; change nothing"),
     Option("remove-leftovers", "bool", False,
            "remove containers that crashed earlier runs left behind (they are reported either "
-           "way)", stage_only=True),
+           "way)", stage_only=True,
+           meaning="remove containers that crashed earlier runs left behind (always reported)"),
     Option("replace-record", "bool", False,
            "start a new run record when the output-dir holds another project's (one project "
            "per output-dir)", stage_only=True),
-    Option("publish.repository", "optstr", None, "~/.pypirc section to upload to (twine)"),
-    Option("publish.repository-url", "optstr", None, "index upload URL (twine)"),
+    Option("publish.repository", "optstr", None, "~/.pypirc section to upload to (twine)",
+           example="testpypi", meaning="`~/.pypirc` section to upload to (twine)"),
+    Option("publish.repository-url", "optstr", None, "index upload URL (twine)",
+           example="https://test.pypi.org/legacy/", meaning="the index's upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
            "publish wheels the run report does not record as tested"),
 )
+
+
+def markdown_table() -> str:
+    """The README's configuration table (header and one row per key), from :data:`OPTIONS`."""
+    rows = ["| key | environment | flag | default | meaning |", "|---|---|---|---|---|"]
+    rows += [option.table_row() for option in OPTIONS]
+    return "\n".join(rows) + "\n"
+
 
 _BY_KEY = {option.key: option for option in OPTIONS}
 _BY_ATTR = {option.attr: option for option in OPTIONS}
@@ -392,12 +490,12 @@ def argument_parser(prog: str = "manywheels") -> argparse.ArgumentParser:
     parser = _ArgumentParser(prog=prog, add_help=False, allow_abbrev=False)
     for option in OPTIONS:
         dest = option.key
-        if option.kind == "bool":
+        if option.is_switch:
             parser.add_argument(
                 option.flag, dest=dest, action=argparse.BooleanOptionalAction,
                 default=argparse.SUPPRESS, help=option.help,
             )
-        elif option.kind in {"list", "python", "table"}:
+        elif option.is_list:
             parser.add_argument(
                 option.flag, dest=dest, nargs="+", action="extend", default=argparse.SUPPRESS,
                 help=option.help,
@@ -414,6 +512,23 @@ def _argv_layer(argv: Sequence[str]) -> dict[str, Any]:
     return dict(vars(namespace))
 
 
+def _flags_layer(flags: Mapping[str, Any]) -> dict[str, Any]:
+    """Already-parsed command-line values by key or attribute name; ``None``: not given.
+
+    Raises:
+        ConfigError: a name that is no configuration key.
+    """
+    layer: dict[str, Any] = {}
+    for name, value in flags.items():
+        option = _BY_KEY.get(name) or _BY_ATTR.get(name.replace("-", "_"))
+        if option is None:
+            msg = f"command line: unknown option {name!r}"
+            raise ConfigError(msg)
+        if value is not None:
+            layer[option.key] = value
+    return layer
+
+
 def load_config(
     project_dir: str | os.PathLike[str] | None = None,
     *,
@@ -421,6 +536,7 @@ def load_config(
     overrides: Mapping[str, Any] | None = None,
     argv: Sequence[str] = (),
     overrides_source: str = "code",
+    flags: Mapping[str, Any] | None = None,
 ) -> Config:
     """Resolve the configuration of one run.
 
@@ -429,7 +545,11 @@ def load_config(
             (front ends pass the noxfile's or tasks.py's directory); default the cwd.
         env: environment to read ``MANYWHEELS_*`` from; default ``os.environ``.
         overrides: keyword overrides from code (snake_case or kebab-case keys).
-        argv: command-line arguments (nox posargs).
+        argv: command-line arguments, parsed with :func:`argument_parser`.
+        flags: an already-parsed command-line layer (the CLI's, nox's and invoke's
+            flags), by key or attribute name (``python``, ``test-command``,
+            ``repository_url``); ``None`` values are "not given". Same precedence as
+            ``argv``, applied after it.
         overrides_source: how ``overrides`` are named in error messages and
             ``Config.sources`` (the invoke front end passes ``invoke config``).
 
@@ -444,7 +564,7 @@ def load_config(
     env = os.environ if env is None else env
     code = _code_layer(overrides or {})
     environ = _env_layer(env)
-    args = _argv_layer(argv)
+    args = {**_argv_layer(argv), **_flags_layer(flags or {})}
 
     # project-dir decides where pyproject.toml is read from, so resolve it first.
     base = Path(project_dir) if project_dir is not None else Path.cwd()

@@ -73,6 +73,7 @@ __all__ = [
     "publish",
     "read_record",
     "resolve_target",
+    "unrecorded_files",
 ]
 
 LOG_NAME = "logs/publish.log"

@@ -1,4 +1,4 @@
-"""``manywheels init``: set up an existing project for manywheels.
+"""``manywheels init`` (the scaffold command): set up an existing project for manywheels.
 
 Writes, from the templates in ``templates/``:
 
@@ -48,31 +48,6 @@ __all__ = ["WORKFLOW_PATH", "FileAction", "add_register_call", "apply", "plan_in
 WORKFLOW_PATH = Path(".github/workflows/wheels.yml")
 """Where ``init`` writes the CI workflow, relative to the project."""
 
-_EXAMPLES: dict[str, Any] = {
-    "python": ["cp311", "cp312", "cp313"],
-    "image": "quay.io/pypa/manylinux_2_28_x86_64",
-    "plat": "manylinux_2_28_x86_64",
-    "before-all": "yum install -y libffi-devel",
-    "before-build": "python scripts/generate_sources.py",
-    "environment": {"CFLAGS": "-O2"},
-    "environment-pass": ["CI"],
-    "frontend": "build",
-    "test-command": "python -c 'import your_package'",
-    "test-requires": ["pytest"],
-    "test-extras": [],
-    "dist-dir": "dist",
-    "output-dir": "wheelhouse",
-    "jobs": 2,
-    "fail-fast": False,
-    "cache": True,
-    "cache-dir": ".cache/manywheels",
-    "ccache": True,
-    "publish.repository": "testpypi",
-    "publish.repository-url": "https://test.pypi.org/legacy/",
-    "publish.allow-untested": False,
-}
-
-
 @dataclass(frozen=True)
 class FileAction:
     """What ``init`` does to one file.
@@ -115,7 +90,7 @@ def _option_rows(publish: bool) -> list[dict[str, str]]:
             continue
         if option.key.startswith("publish.") != publish:
             continue
-        example = _EXAMPLES.get(option.key, option.default)
+        example = option.example_value
         key = option.key.split(".", 1)[1] if publish else option.key
         text = "\n# ".join(textwrap.wrap(option.help, width=86))
         rows.append({"key": key, "help": text, "example": _toml_value(example)})

@@ -1,5 +1,10 @@
-"""The ``manywheels`` command line: ``plan``, ``matrix``, ``init``, ``export-script``,
-``troubleshoot``.
+"""The ``manywheels`` command line: the stages and the flow, plus ``plan``, ``matrix``,
+``init``, ``export-script``.
+
+One subcommand per stage of :data:`~manywheels.stages._registry.STAGES` (``build``,
+``repair``, ``test``, ``publish``, ``troubleshoot``, ``clean-cache``, with the stage's
+own options) and ``wheels``, the chain build -> repair -> test: identifiers that fail in
+one stage do not stop the chain for the others, and ``wheels`` then exits 1.
 
 Every command takes the configuration flags of :func:`manywheels.config._config.argument_parser`
 (``--python``, ``--image``, ``--project-dir``, ...), which override
@@ -9,7 +14,7 @@ otherwise.
 
 Errors print one line, ``manywheels: error: ...``, on stderr and exit with the error's
 code (:class:`~manywheels.errors.ExitCode`); Ctrl-C exits 130, SIGTERM 143. Containers
-started on the way (``plan``/``matrix`` list the image's interpreters) are removed.
+started on the way are removed.
 """
 
 from __future__ import annotations
@@ -17,15 +22,25 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from manywheels import __version__
 from manywheels import _signals as signals
 from manywheels._ui import UI
-from manywheels.config._config import OPTIONS, Config, argument_parser, load_config
+from manywheels.config._config import Config, argument_parser
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
+from manywheels.frontends._adapter import (
+    Chain,
+    Prepare,
+    add_stage_arguments,
+    close_runs,
+    resolve_config,
+    run_stage,
+    split_flags,
+)
+from manywheels.stages._registry import CHAIN, CHAIN_HELP, STAGES, Stage
 
 __all__ = ["build_parser", "main"]
 
@@ -38,32 +53,16 @@ class _Parser(argparse.ArgumentParser):
         raise ConfigError(msg)
 
 
-def _config_argv(namespace: argparse.Namespace) -> list[str]:
-    """The configuration flags given, back as argv for :func:`load_config`."""
-    argv: list[str] = []
-    values = vars(namespace)
-    for option in OPTIONS:
-        if option.key not in values:
-            continue
-        value = values[option.key]
-        if option.kind == "bool":
-            argv.append(option.flag if value else "--no-" + option.flag[2:])
-        elif isinstance(value, list):
-            argv += [option.flag, *value]
-        else:
-            argv.append(f"{option.flag}={value}")
-    return argv
-
-
 def _config(args: argparse.Namespace) -> Config:
-    return load_config(Path.cwd(), argv=_config_argv(args))
+    flags, _ = split_flags(vars(args))
+    return resolve_config(Path.cwd(), flags=flags)
 
 
 # ------------------------------------------------------------------ commands
 
 
 def _cmd_plan(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.matrix import resolve_targets  # noqa: PLC0415
+    from manywheels.commands._matrix import resolve_targets  # noqa: PLC0415
 
     config = _config(args)
     resolved = resolve_targets(config, ui=ui, prefer_static=False)
@@ -97,7 +96,7 @@ def _cmd_plan(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_matrix(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.matrix import github_matrix, render_matrix, resolve_targets  # noqa: PLC0415
+    from manywheels.commands._matrix import github_matrix, render_matrix, resolve_targets  # noqa: PLC0415
 
     config = _config(args)
     resolved = resolve_targets(config, ui=ui, prefer_static=True)
@@ -107,7 +106,7 @@ def _cmd_matrix(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.init import apply, plan_init  # noqa: PLC0415
+    from manywheels.commands._scaffold import apply, plan_init  # noqa: PLC0415
 
     config = _config(args)
     actions = plan_init(
@@ -134,22 +133,43 @@ def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
     return ExitCode.OK
 
 
-def _cmd_troubleshoot(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.stages._run import Run  # noqa: PLC0415
-    from manywheels.stages.troubleshoot import TroubleshootOptions, troubleshoot  # noqa: PLC0415
+def _stage_command(stage: Stage) -> Callable[[argparse.Namespace, UI], int]:
+    def handler(args: argparse.Namespace, ui: UI) -> int:  # noqa: ARG001 - the run's UI
+        failure = run_stage(stage, _prepare(args, stage))
+        if failure is not None:
+            raise failure.error
+        return ExitCode.OK
 
-    if args.min_free_gib < 0:
-        msg = f"command line: --min-free-gib: got {args.min_free_gib}, expected a number >= 0"
-        raise ConfigError(msg)
-    config = _config(args)
-    with Run(config, ui) as run:
-        troubleshoot(run, TroubleshootOptions(json=args.json, min_free_gib=args.min_free_gib))
+    return handler
+
+
+def _prepare(args: argparse.Namespace, stage: Stage) -> Prepare:
+    def prepare() -> tuple[Config, Mapping[str, Any]]:
+        flags, options = split_flags(vars(args), stage)
+        return resolve_config(Path.cwd(), flags=flags), options
+
+    return prepare
+
+
+def _cmd_wheels(args: argparse.Namespace, ui: UI) -> int:  # noqa: ARG001 - the run's UI
+    chain = Chain()
+    for stage in CHAIN:
+        failure = run_stage(stage, _prepare(args, stage), chain=chain)
+        if failure is None:
+            continue
+        if not failure.goes_on:
+            raise failure.error
+        print(failure.line, file=sys.stderr, flush=True)
+    error = chain.finish()
+    if error is not None:
+        raise error
+    print("manywheels: build, repair and test done; wheels in the output-dir")
     return ExitCode.OK
 
 
 def _cmd_export(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.commands._scaffold import write_file  # noqa: PLC0415
     from manywheels.export import render_script  # noqa: PLC0415
-    from manywheels.init import write_file  # noqa: PLC0415
 
     config = _config(args)
     script = render_script(config)
@@ -177,9 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     """The ``manywheels`` argument parser (usage errors raise :class:`ConfigError`)."""
     parser = _Parser(
         prog="manywheels",
-        description="Build portable Linux wheels in manylinux containers. The stages run as "
-        "nox sessions (nox -s wheels) or invoke tasks (invoke wheels); this command plans, "
-        "sets projects up and exports.",
+        description="Build portable Linux wheels in manylinux containers: run the stages "
+        "(also nox sessions, nox -s wheels, and invoke tasks, invoke wheels), plan, set "
+        "projects up and export.",
         allow_abbrev=False,
     )
     parser.add_argument("--version", action="version", version=f"manywheels {__version__}")
@@ -194,6 +214,10 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.set_defaults(handler=handler)
         return sub
+
+    command("wheels", CHAIN_HELP, _cmd_wheels)
+    for stage in STAGES:
+        add_stage_arguments(command(stage.name, stage.help, _stage_command(stage)), stage)
 
     plan = command(
         "plan", "show the identifiers, images and interpreter paths the configuration selects",
@@ -233,17 +257,6 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the script to FILE (made executable) instead of stdout")
     export.add_argument("--force", action="store_true", help="overwrite an existing FILE")
 
-    from manywheels.stages.troubleshoot import DEFAULT_MIN_FREE_GIB  # noqa: PLC0415
-
-    trouble = command(
-        "troubleshoot", "diagnose the last run, the project and the build environment: each "
-        "problem's cause and fix", _cmd_troubleshoot,
-    )
-    trouble.add_argument("--json", action="store_true",
-                         help="print a JSON document on stdout instead of the report")
-    trouble.add_argument("--min-free-gib", type=float, default=DEFAULT_MIN_FREE_GIB,
-                         metavar="N", help="warn when the engine has less free space than N "
-                         f"GiB (default {DEFAULT_MIN_FREE_GIB:g})")
     return parser
 
 
@@ -266,7 +279,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     try:
         with signals.handling():  # SIGTERM -> Terminated, so `with Run(...)` cleans up
-            return _run(argv)
+            try:
+                return _run(argv)
+            finally:
+                close_runs()
     except ManywheelsError as error:
         print(f"manywheels: error: {error}", file=sys.stderr)
         return error.exit_code

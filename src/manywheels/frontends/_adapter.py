@@ -1,0 +1,254 @@
+"""The one adapter between the front ends (nox, invoke, the CLI) and the stages.
+
+Every front end does the same five things, here once:
+
+1. resolve the configuration from mappings: code overrides (nox's keyword arguments,
+   invoke's ``wheels`` section) and an already-parsed command-line layer
+   (:func:`resolve_config`); command-line arguments are parsed once, by
+   :func:`parse_stage_args` or the CLI's parser built with :func:`add_stage_arguments`;
+2. run a stage of :data:`~manywheels.stages._registry.STAGES` on the shared
+   :class:`~manywheels.stages._run.Run` of that configuration (:func:`run_stage`);
+3. turn a :class:`~manywheels.errors.ManywheelsError` into one line and its exit code
+   (:class:`Failure`), after the automatic short diagnosis of a failing stage;
+4. track the ``wheels`` chain (:class:`Chain`): a stage where identifiers failed lets
+   the chain go on (the others' wheels are still repaired and tested) and the chain
+   exits 1 at the end; any other error stops it with its own code;
+5. close the runs (:func:`close_runs`): their containers are removed.
+
+What stays in each front end is how it reports: nox fails or aborts a session, invoke
+raises ``Exit``, the CLI returns a code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+from manywheels import _signals as signals
+from manywheels.config._config import OPTIONS, Config, argument_parser, load_config
+from manywheels.errors import ConfigError, ExitCode, ManywheelsError
+from manywheels.stages._registry import Stage, StageOption
+from manywheels.stages._run import Run, close_shared_runs, shared_run
+
+__all__ = [
+    "Chain",
+    "ChainFailedError",
+    "Failure",
+    "Prepare",
+    "add_stage_arguments",
+    "close_runs",
+    "interrupt_code",
+    "parse_stage_args",
+    "resolve_config",
+    "run_stage",
+    "split_flags",
+]
+
+_CONFIG_KEYS = frozenset(option.key for option in OPTIONS)
+
+
+class ChainFailedError(ManywheelsError):
+    """The ``wheels`` chain finished, but a stage failed for some identifiers."""
+
+    exit_code = ExitCode.STAGE_FAILED
+
+    def __init__(self) -> None:
+        super().__init__(
+            "build, repair and test finished with failed identifiers (see the summaries "
+            "above); wheels of the others are in the output-dir"
+        )
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A stage that ended with an error, as a front end reports it.
+
+    Attributes:
+        error: the error.
+        goes_on: the chain goes on (identifiers failed; the others are still handled).
+    """
+
+    error: ManywheelsError
+    goes_on: bool = False
+
+    @property
+    def code(self) -> int:
+        """The exit code (:class:`~manywheels.errors.ExitCode`)."""
+        return self.error.exit_code
+
+    @property
+    def line(self) -> str:
+        """The one line for stderr: ``manywheels: error: ...``."""
+        return f"manywheels: error: {self.error}"
+
+
+class Chain:
+    """The failures of the chained stages of one front-end invocation.
+
+    After a stage failed for some identifiers, a later error of the chain (repair with
+    no raw wheel left, ...) is a consequence, not a new stop: it goes on too.
+    """
+
+    def __init__(self) -> None:
+        self._failed = False
+
+    @property
+    def failed(self) -> bool:
+        """Whether a chained stage failed since the last :meth:`finish`."""
+        return self._failed
+
+    def goes_on_after(self, error: ManywheelsError) -> bool:
+        """Record ``error`` of a chained stage; whether the chain goes on after it."""
+        if error.exit_code == ExitCode.STAGE_FAILED or self._failed:
+            self._failed = True
+            return True
+        return False
+
+    def finish(self) -> ChainFailedError | None:
+        """End the chain: close the runs; the chain's error when a stage failed."""
+        close_runs()
+        failed, self._failed = self._failed, False
+        return ChainFailedError() if failed else None
+
+
+# ------------------------------------------------------------------ configuration
+
+
+def resolve_config(
+    project_dir: str | os.PathLike[str] | None,
+    *,
+    overrides: Mapping[str, Any] | None = None,
+    overrides_source: str = "code",
+    flags: Mapping[str, Any] | None = None,
+) -> Config:
+    """The configuration of a front-end call (see :func:`~manywheels.config._config.load_config`).
+
+    Args:
+        project_dir: the project when no layer sets ``project-dir`` (the noxfile's or the
+            tasks file's directory, the CLI's cwd).
+        overrides: the front end's own layer (nox keyword overrides, invoke's section).
+        overrides_source: its name in errors and ``Config.sources``.
+        flags: the parsed command-line layer (``None`` values: not given).
+
+    Raises:
+        ConfigError: unknown key or bad value in any layer (one line).
+        ProjectError: the project directory is missing or not a Python project.
+    """
+    return load_config(project_dir if project_dir is not None else Path.cwd(),
+                       overrides=overrides, overrides_source=overrides_source, flags=flags)
+
+
+def add_stage_arguments(parser: argparse.ArgumentParser, stage: Stage) -> None:
+    """Add ``stage``'s own options to ``parser`` (dest: the option's name, default ``None``)."""
+    for option in stage.options:
+        _add_option(parser, option)
+
+
+def _add_option(parser: argparse.ArgumentParser, option: StageOption) -> None:
+    if option.kind == "bool":
+        parser.add_argument(option.flag, dest=option.name, action="store_true", default=None,
+                            help=option.help)
+    else:
+        parser.add_argument(option.flag, dest=option.name, type=float, default=None,
+                            metavar=option.metavar or None, help=option.help)
+
+
+def split_flags(values: Mapping[str, Any], stage: Stage | None = None,
+                ) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parsed flags as (configuration flags by key, the stage's own option values;
+    ``{}`` without a stage).
+
+    Raises:
+        ConfigError: a bad value of a stage option.
+    """
+    config = {key: value for key, value in values.items() if key in _CONFIG_KEYS}
+    return config, {} if stage is None else stage.option_values(values)
+
+
+class _PosargsParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        msg = f"command line: {message}"
+        raise ConfigError(msg)
+
+
+def parse_stage_args(stage: Stage, argv: Sequence[str]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Parse command-line arguments of one stage (nox posargs): the configuration flags
+    and the stage's own options, once.
+
+    Returns:
+        (configuration flags by key, the stage's option values).
+
+    Raises:
+        ConfigError: an unknown flag or a bad value (one line).
+    """
+    parser = _PosargsParser(prog="manywheels", add_help=False, allow_abbrev=False,
+                            parents=[argument_parser()])
+    add_stage_arguments(parser, stage)
+    return split_flags(vars(parser.parse_args(list(argv))), stage)
+
+
+# ------------------------------------------------------------------ running
+
+
+Prepare = Callable[[], tuple[Config, Mapping[str, Any]]]
+"""Resolves a call: the configuration and the stage's own option values."""
+
+
+def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> Failure | None:
+    """Run ``stage`` on the shared run of the resolved configuration.
+
+    Args:
+        stage: the stage.
+        prepare: parses and resolves the call (inside, so its errors are reported like
+            the stage's): the configuration and the stage's own option values (missing
+            ones: their defaults).
+        chain: the chain the stage belongs to in this call (``None``: run alone).
+
+    Returns:
+        ``None`` on success, else the :class:`Failure`. Unless it goes on in the chain,
+        the runs are closed.
+
+    Raises:
+        KeyboardInterrupt, Terminated: after closing the runs (containers removed).
+    """
+    signals.install()  # SIGTERM -> Terminated (exit 143): containers are removed first
+    run: Run | None = None
+    try:
+        config, options = prepare()
+        values = stage.option_values(options)
+        run = shared_run(config)
+        stage.function(run, values)
+    except ManywheelsError as error:
+        if run is not None and stage.diagnose:
+            _print_diagnosis(run, error)
+        goes_on = chain is not None and chain.goes_on_after(error)
+        if not goes_on:
+            close_runs()
+        return Failure(error, goes_on)
+    except BaseException:
+        close_runs()
+        raise
+    return None
+
+
+def _print_diagnosis(run: Run, error: ManywheelsError) -> None:
+    """The automatic short diagnosis after a failing stage (never raises)."""
+    from manywheels.stages.troubleshoot import print_quick_diagnosis  # noqa: PLC0415
+
+    with contextlib.suppress(Exception):
+        print_quick_diagnosis(run, error)
+
+
+def close_runs() -> None:
+    """Close every shared run of this process: their containers are removed."""
+    close_shared_runs()
+
+
+def interrupt_code(error: BaseException) -> int | None:
+    """The exit code of an interrupt (130 SIGINT, 143 SIGTERM); ``None`` otherwise."""
+    return signals.exit_code_for(error)
