@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import tempfile
 import uuid
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import docker.errors
 from docker.models.containers import Container as ApiContainer
+from docker.utils.socket import STDERR, frames_iter
 
 from manywheels._lock import owner_token
 from manywheels._timing import command_timer
@@ -26,6 +28,25 @@ if TYPE_CHECKING:
     from manywheels.engine._docker._engine import DockerEngine
 
 __all__ = ["DockerContainer"]
+
+
+_GATE = 'IFS= read -r _ || true; exec "$@" </dev/null'
+"""Every command waits for one line on its stdin, then runs with stdin from /dev/null.
+
+The client sends that line once it holds the attached stream (:func:`_open_gate`), so no
+output can arrive in the same read as the HTTP upgrade response: docker-py reads the
+stream from the raw socket and loses bytes its HTTP reader buffered with the headers
+(docker/docker-py#2042, #3332; seen over TCP and forwarded sockets, where fast commands
+such as ``ls /opt/python`` then print nothing)."""
+
+
+def _open_gate(stream: Any) -> None:
+    """Release a command started under :data:`_GATE` (``stream``: the attached socket)."""
+    # docker-py hands back the socket itself, or a read-only socket.SocketIO around it
+    # (TCP and unix sockets through requests): writing goes to the socket (docker-py's
+    # documented way to write to an attached stream).
+    raw = stream if hasattr(stream, "sendall") else stream._sock
+    raw.sendall(b"\n")
 
 
 class _LineSplitter:
@@ -201,7 +222,8 @@ class DockerContainer:
         api = self.engine.client.api
         exec_id = api.exec_create(
             self.id,
-            argv,
+            ["sh", "-c", _GATE, "sh", *argv],
+            stdin=True,
             stdout=True,
             stderr=True,
             environment=dict(env or {}),
@@ -211,11 +233,14 @@ class DockerContainer:
         out = _LineSplitter("stdout", sink, tail)
         err = _LineSplitter("stderr", sink, tail)
         with command_timer():  # the command's own time (manywheels._timing)
-            for stdout, stderr in api.exec_start(exec_id, stream=True, demux=True):
-                if stdout:
-                    out.feed(stdout)
-                if stderr:
-                    err.feed(stderr)
+            stream = api.exec_start(exec_id, socket=True)
+            try:
+                _open_gate(stream)
+                for kind, data in frames_iter(stream, tty=False):  # type: ignore[no-untyped-call]
+                    (err if kind == STDERR else out).feed(data)
+            finally:
+                with contextlib.suppress(OSError):
+                    stream.close()
         out.close()
         err.close()
         code = api.exec_inspect(exec_id).get("ExitCode")
