@@ -148,7 +148,7 @@ def _cmd_troubleshoot(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_export(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.export import render_script  # noqa: PLC0415
+    from manywheels.commands._export import render_script  # noqa: PLC0415
     from manywheels.init import write_file  # noqa: PLC0415
 
     config = _config(args)
