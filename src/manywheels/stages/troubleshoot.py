@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 from urllib.parse import urlsplit
 
-from manywheels.config._config import read_pyproject
+from manywheels.config._project import EXCLUDED_PATHS, Project
 from manywheels.diagnose import (
     EngineFacts,
     Facts,
@@ -78,8 +78,6 @@ _HOST_VARIABLES = (
 )
 _ENGINE_PROGRAMS = ("docker", "dockerd", "podman")
 _DEFAULT_SOCKET = "/var/run/docker.sock"
-_SKIP_DIRS = {".git", ".hg", ".svn", ".nox", ".tox", ".venv", "venv", "env", "__pycache__",
-              ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", ".eggs"}
 _MAX_TREE_FILES = 50_000
 _SCM_REQUIRES = ("setuptools_scm", "setuptools-scm", "hatch-vcs", "hatch_vcs",
                  "setuptools-git-versioning", "versioningit", "pdm-backend[scm]")
@@ -241,12 +239,17 @@ def _image_facts(
                       package_manager=manager)
 
 
+def _skipped(path: Path, skip: set[Path]) -> bool:
+    """Left out of the tree listing: :data:`EXCLUDED_PATHS`, ``skip`` (the output
+    directories) and any virtual environment, whatever its name (``env/``)."""
+    return (path.name in EXCLUDED_PATHS or (path / "pyvenv.cfg").is_file()
+            or path.resolve() in skip)
+
+
 def _walk(root: Path, skip: set[Path]) -> Iterator[tuple[Path, list[str], list[str]]]:
     for directory, dirnames, filenames in os.walk(root):
         here = Path(directory)
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _SKIP_DIRS and (here / d).resolve() not in skip
-        )
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(here / d, skip))
         yield here, dirnames, sorted(filenames)
 
 
@@ -301,12 +304,11 @@ def _sdist_files(path: Path) -> frozenset[str] | None:
 def _project_facts(run: Run) -> ProjectFacts:
     config = run.config
     try:
-        pyproject = read_pyproject(config.project_dir)
+        project = config.read_project()
     except ConfigError:
-        pyproject = {}
-    system: Mapping[str, Any] = pyproject.get("build-system", {})
-    backend = system.get("build-backend")
-    requires = " ".join(str(r) for r in system.get("requires", [])).lower()
+        project = Project(config.project_dir)
+    backend = project.build_backend
+    requires = " ".join(project.build_requires).lower()
     uses_scm = any(name in requires for name in _SCM_REQUIRES) or backend == "mesonpy"
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
     files, stale = _tree(config.project_dir, skip)
