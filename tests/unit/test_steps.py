@@ -76,3 +76,12 @@ def test_step_bodies_are_at_column_0_in_the_export(tmp_path: Path) -> None:
     assert f"\n{HEREDOC}\n" in export  # before-build and the test-command, not indented
     assert export.count(f"\n{HEREDOC}\n") == 2
 
+
+
+def test_build_script_does_not_walk_a_tools_private_cache(tmp_path: Path) -> None:
+    config = configure(tmp_path, "build", "")
+    target = Target("cp312-manylinux_x86_64", PythonTag(3, 12), "/opt/python/cp312-cp312/bin/python",
+                    "img", "manylinux_2_28_x86_64")
+    script = build_script(run_of(config), target, "/manywheels/sdist/demo-1.tar.gz")
+    assert "archive-v0" not in script
+    assert "MANYWHEELS_CACHE_STAMP" not in script
