@@ -1,8 +1,8 @@
 """``manywheels export-script``: the configured flow as one standalone shell script.
 
-The script (``templates/build-wheels.sh.j2``, its steps those of the stage scripts:
-``templates/_steps.sh.j2``) runs inside a manylinux or musllinux
-image with the project mounted at ``/io`` and needs nothing but Docker on the host::
+The script (``templates/build-wheels.sh.j2``; its steps are the stage scripts' own, from
+``templates/_steps.sh.j2``) runs inside a manylinux or musllinux image with the project
+mounted at ``/io`` and needs nothing but Docker on the host::
 
     docker run --rm -v "$PWD":/io quay.io/pypa/manylinux_2_28_x86_64 bash /io/build-wheels.sh
 
