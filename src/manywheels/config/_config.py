@@ -180,7 +180,8 @@ class Config:
         for a configuration made without :func:`load_config`.
 
         Raises:
-            ConfigError: read now, and the file is not valid TOML.
+            ConfigError: read now, and the file is not valid TOML (see :meth:`Project.read
+                <manywheels.config.Project.read>`).
         """
         if self.project is not None and self.project.path == self.project_dir:
             return self.project
