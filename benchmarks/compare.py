@@ -13,8 +13,7 @@ the compiled module:
 (c) ``cold``: ``nox -s wheels`` with empty caches (a fresh ``cache-dir`` and fresh
     host pip/uv caches for the sdist build);
 (d) ``warm``: ``nox -s wheels`` again, in the steady state of repeated runs: with the
-    caches two earlier (untimed) runs filled (the second compiles the bytecode of the
-    cached build requirements, see :mod:`manywheels.stages._cache`).
+    caches two earlier (untimed) runs filled (see :mod:`manywheels.stages._cache`).
 
 Every variant runs ``--rounds`` times (default 3), interleaved (a b c d, b c d a, ...)
 so a load change on the machine hits them alike; each run starts from a fresh copy

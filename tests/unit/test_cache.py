@@ -95,9 +95,7 @@ def test_local_engine_gets_one_host_dir_per_image(project: Path, tmp_path: Path)
     assert (base / "pip").is_dir() and (base / "uv").is_dir() and (base / "tmp" / "run1").is_dir()
     assert mounts.env == {"PIP_CACHE_DIR": "/manywheels-cache/pip",
                           "UV_CACHE_DIR": "/manywheels-cache/uv",
-                          "TMPDIR": "/manywheels-cache/tmp/run1",
-                          "MANYWHEELS_CACHE_STAMP": "/manywheels-cache/tmp/run1/.started"}
-    assert (base / "tmp" / "run1" / ".started").is_file()
+                          "TMPDIR": "/manywheels-cache/tmp/run1"}
     assert mounts.scratch == "/manywheels-cache/tmp/run1"
     assert not mounts.ccache and not (base / "ccache").exists()
 

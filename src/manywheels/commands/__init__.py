@@ -1,4 +1,3 @@
-"""The CLI's own commands besides the stages: ``plan``/``matrix`` (:mod:`._matrix`) and
-``init`` (:mod:`._scaffold`)."""
-
-from __future__ import annotations
+"""The ``manywheels`` command line's commands that are not stages (one private module each):
+``plan``/``matrix`` (:mod:`._matrix`), ``init`` (:mod:`._scaffold`), ``export-script``
+(:mod:`._export`)."""

@@ -33,7 +33,8 @@ from typing import Any
 
 from manywheels import __version__
 from manywheels._fsutil import atomic_write_text
-from manywheels.config._config import OPTIONS, Config, _pyproject_layer, read_pyproject
+from manywheels.config._config import OPTIONS, Config, _pyproject_layer
+from manywheels.config._project import Project
 from manywheels.errors import ConfigError
 from manywheels.stages._render import render
 
@@ -95,11 +96,6 @@ def _option_rows(publish: bool) -> list[dict[str, str]]:
         text = "\n# ".join(textwrap.wrap(option.help, width=86))
         rows.append({"key": key, "help": text, "example": _toml_value(example)})
     return rows
-
-
-def _project_name(project_dir: Path, pyproject: dict[str, Any]) -> str:
-    name = pyproject.get("project", {}).get("name")
-    return name if isinstance(name, str) and name else project_dir.name
 
 
 def _leading_insert_line(tree: ast.Module) -> int:
@@ -164,11 +160,10 @@ def add_register_call(text: str, path: Path) -> str | None:
     return new
 
 
-def _pyproject_action(project_dir: Path) -> FileAction:
-    path = project_dir / "pyproject.toml"
+def _pyproject_action(project: Project) -> FileAction:
+    path = project.path / "pyproject.toml"
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    data = read_pyproject(project_dir)
-    if "manywheels" in data.get("tool", {}):
+    if "manywheels" in project.pyproject.get("tool", {}):
         return FileAction(path, "unchanged", None, "already has [tool.manywheels]")
     table = render(
         "pyproject-table.toml.j2",
@@ -243,10 +238,9 @@ def render_workflow(
             msg = f"init: {key} {str(path)!r} is outside the project; the workflow needs it inside"
             raise ConfigError(msg) from None
 
-    pyproject = read_pyproject(config.project_dir)
     return render(
         "workflow.yml.j2",
-        project_name=_project_name(config.project_dir, pyproject),
+        project_name=config.read_project().display_name,
         requirement=requirement or f"manywheels>={__version__}",
         host_python=host_python,
         matrix_args="".join(f" {arg}" for arg in matrix_args),
@@ -274,15 +268,15 @@ def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
             pyproject.toml cannot take the table.
     """
     root = config.project_dir
-    pyproject = read_pyproject(root)
-    name = _project_name(root, pyproject)
+    project = config.read_project()
+    name = project.display_name
     actions = [
         _noxfile_action(root, name, force),
         _exclusive_action(
             root / "tasks.py", render("tasks.py.j2", project_name=name), "manywheels.invoke",
             force, "adds the wheels collection (invoke wheels)",
         ),
-        _pyproject_action(root),
+        _pyproject_action(project),
     ]
     if (root / "tasks").is_dir() and actions[1].writes:
         actions[1] = FileAction(

@@ -27,20 +27,15 @@ import argparse
 import os
 import shlex
 import string
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from manywheels.config._project import Project, _load_toml
 from manywheels.errors import ConfigError, ProjectError
 from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag, parse_python_tag
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -244,7 +239,9 @@ class Config:
     """Resolved configuration of one run. Paths are absolute.
 
     ``sources`` maps each key to where its value came from (``default``,
-    ``pyproject.toml``, ``code``, ``MANYWHEELS_X``, ``command line``).
+    ``pyproject.toml``, ``code``, ``MANYWHEELS_X``, ``command line``). ``project`` is
+    the project's ``pyproject.toml`` as :func:`load_config` read it (``None`` in a
+    configuration made by hand: :meth:`read_project` reads it then).
     """
 
     project_dir: Path
@@ -274,11 +271,24 @@ class Config:
     allow_untested: bool = False
     requires_python: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    project: Project | None = field(default=None, compare=False, repr=False)
 
     @property
     def effective_jobs(self) -> int:
         """``jobs`` or the CPU count."""
         return self.jobs or os.cpu_count() or 1
+
+    def read_project(self) -> Project:
+        """The project's ``pyproject.toml`` as :func:`load_config` read it, or read now
+        for a configuration made without :func:`load_config`.
+
+        Raises:
+            ConfigError: read now, and the file is not valid TOML (see :meth:`Project.read
+                <manywheels.config.Project.read>`).
+        """
+        if self.project is not None and self.project.path == self.project_dir:
+            return self.project
+        return Project.read(self.project_dir)
 
     def with_(self, **changes: Any) -> Config:
         """A copy with attributes changed (no validation)."""
@@ -408,21 +418,14 @@ def _check_output_dir(key: str, path: Path, root: Path, sources: Mapping[str, st
 
 
 def read_pyproject(project_dir: Path) -> dict[str, Any]:
-    """Parse ``project_dir/pyproject.toml``; ``{}`` when absent.
+    """Parse ``project_dir/pyproject.toml``; ``{}`` when absent. Prefer
+    :meth:`Project.read <manywheels.config.Project.read>` (or ``Config.read_project()``),
+    which reads it once per run.
 
     Raises:
         ConfigError: the file is not valid TOML.
     """
-    path = project_dir / "pyproject.toml"
-    if not path.is_file():
-        return {}
-    try:
-        with path.open("rb") as stream:
-            data: dict[str, Any] = tomllib.load(stream)
-    except tomllib.TOMLDecodeError as error:
-        msg = f"{path}: invalid TOML: {error}"
-        raise ConfigError(msg) from None
-    return data
+    return dict(_load_toml(project_dir / "pyproject.toml"))
 
 
 def _pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -585,11 +588,11 @@ def load_config(
         )
         raise ProjectError(msg)
 
-    pyproject = read_pyproject(root)
+    project = Project.read(root)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {o.key: "default" for o in OPTIONS}
     layers = (
-        ("pyproject.toml", _pyproject_layer(pyproject)),
+        ("pyproject.toml", _pyproject_layer(project.pyproject)),
         (overrides_source, code),
         ("environment", environ),
         ("command line", args),
@@ -604,7 +607,6 @@ def load_config(
     _check_test_command(values.get("test-command"))
     if values.get("plat") is not None:
         parse_policy(values["plat"], what=f"plat ({sources['plat']})")
-    requires_python = pyproject.get("project", {}).get("requires-python")
 
     kwargs: dict[str, Any] = {}
     config_fields = {f.name for f in fields(Config)}
@@ -618,7 +620,8 @@ def load_config(
         _check_output_dir(name.replace("_", "-"), kwargs[name], root, sources)
     return Config(
         project_dir=root,
-        requires_python=requires_python if isinstance(requires_python, str) else None,
+        requires_python=project.requires_python,
         sources=sources,
+        project=project,
         **kwargs,
     )

@@ -168,8 +168,8 @@ def _cmd_wheels(args: argparse.Namespace, ui: UI) -> int:  # noqa: ARG001 - the 
 
 
 def _cmd_export(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.commands._export import render_script  # noqa: PLC0415
     from manywheels.commands._scaffold import write_file  # noqa: PLC0415
-    from manywheels.export import render_script  # noqa: PLC0415
 
     config = _config(args)
     script = render_script(config)

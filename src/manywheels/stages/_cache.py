@@ -12,11 +12,7 @@ of the host mounted read-write at :data:`CACHE_MOUNT`, one per image reference, 
 so build environments (``python -m build --installer uv``), test environments
 (``uv venv`` + ``uv pip install``) and pip fall-backs download each distribution once.
 ``TMPDIR`` sits on the same mount as the uv cache, so the isolated build environments
-get their packages as hard links, not copies. The build script also compiles the
-bytecode of uv cache entries that earlier runs unpacked, in the cache, once per
-interpreter (``<cache-dir>/images/<image-slug>/bytecode`` records which): uv links the
-``__pycache__`` files too, so a build backend is not compiled again for every build
-environment (about a third of a small extension's build time). pip, uv and ccache lock their own
+get their packages as hard links, not copies. pip, uv and ccache lock their own
 caches: concurrent runs may share them. With ``ccache = true`` the compilers
 (``gcc``, ``cc``, ``g++``, ``c++``, ``clang``, ``clang++``) are reached through ccache
 by links in :data:`CCACHE_BIN`, first on ``PATH``; ccache itself must be in the image
@@ -160,8 +156,7 @@ class ContainerCaches:
     Attributes:
         volumes: host directory or named volume -> container path (one entry: the
             image's cache directory at :data:`CACHE_MOUNT`; none with ``cache = false``).
-        env: ``PIP_CACHE_DIR``, ``UV_CACHE_DIR``, ``TMPDIR``, ``MANYWHEELS_CACHE_STAMP``
-            (see the bytecode note in the module docstring), and with ccache
+        env: ``PIP_CACHE_DIR``, ``UV_CACHE_DIR``, ``TMPDIR``, and with ccache
             ``CCACHE_DIR``, ``CCACHE_BASEDIR`` and ``PATH``.
         scratch: the container's ``TMPDIR``, on the cache mount (removed by :func:`release`).
         host_dir: the host directory mounted (``None`` for a named volume).
@@ -226,16 +221,10 @@ def container_caches(
             msg = f"cannot create the cache volume {name}: {error}"
             raise CacheError(msg) from None
         volumes = {name: CACHE_MOUNT}
-    if host_dir is not None:
-        with contextlib.suppress(OSError):
-            (host_dir / "tmp" / scratch_id / ".started").touch()
     variables = {
         "PIP_CACHE_DIR": f"{CACHE_MOUNT}/pip",
         "UV_CACHE_DIR": f"{CACHE_MOUNT}/uv",
         "TMPDIR": scratch,
-        # uv cache entries older than this file were unpacked by earlier runs: the build
-        # script compiles their bytecode in the cache, once per interpreter.
-        "MANYWHEELS_CACHE_STAMP": f"{scratch}/.started",
     }
     if config.ccache:
         variables["CCACHE_DIR"] = f"{CACHE_MOUNT}/ccache"
@@ -247,10 +236,10 @@ def container_caches(
 
 
 def prepare(container: Container, caches: ContainerCaches) -> None:
-    """After start, on a remote engine: create the container's ``TMPDIR`` (and its
-    start stamp) in the volume; a host directory already has them."""
+    """After start, on a remote engine: create the container's ``TMPDIR`` in the volume;
+    a host directory already has it."""
     if caches.scratch is not None and caches.host_dir is None:
-        container.run(["sh", "-c", f"mkdir -p {caches.scratch} && touch {caches.scratch}/.started"])
+        container.run(["mkdir", "-p", caches.scratch])
 
 
 def release(container: Container, caches: ContainerCaches) -> None:

@@ -1,7 +1,9 @@
 """Rendering of the Jinja2 templates (in-container scripts and generated files).
 
 Templates live in the repository's top-level ``templates/`` directory and are
-shipped in the wheel as ``manywheels/templates``. Each is readable on its own.
+shipped in the wheel as ``manywheels/templates``. Each is readable on its own; the
+steps of the flow live once, as macros in ``_steps.sh.j2``, which the per-stage scripts
+and the exported ``build-wheels.sh`` both call (:func:`render_step` renders one).
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from typing import Any
 
 import jinja2
 
-__all__ = ["render", "template_dir"]
+__all__ = ["STEPS_TEMPLATE", "render", "render_step", "template_dir"]
+
+STEPS_TEMPLATE = "_steps.sh.j2"
+"""The template holding the steps shared by the stage scripts and the export."""
 
 
 def template_dir() -> Path:
@@ -41,3 +46,21 @@ def _environment() -> jinja2.Environment:
 def render(name: str, **context: Any) -> str:
     """Render the template ``name`` (e.g. ``build.sh.j2``) with ``context``."""
     return _environment().get_template(name).render(**context)
+
+
+def render_step(name: str, *args: object) -> str:
+    """Render one step of :data:`STEPS_TEMPLATE`: the body a stage script and the exported
+    script share.
+
+    Args:
+        name: the macro, e.g. ``build_wheel``.
+        args: its arguments, in order (see the template's header).
+
+    Returns:
+        The step's shell text, without a trailing newline.
+
+    Raises:
+        AttributeError: there is no step ``name``.
+    """
+    macro = getattr(_environment().get_template(STEPS_TEMPLATE).module, name)
+    return str(macro(*args))

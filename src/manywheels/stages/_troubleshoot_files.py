@@ -12,7 +12,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from manywheels.config._config import read_pyproject
+from manywheels.config._project import EXCLUDED_PATHS, Project
 from manywheels.diagnose import LogText, ProjectFacts, WheelAudit
 from manywheels.diagnose.elf import wheel_versioned_symbols
 from manywheels.errors import ConfigError, ManywheelsError
@@ -21,19 +21,22 @@ from manywheels.stages._run import CONTAINER_ROOT, Run
 
 __all__ = ["project_facts", "stage_logs", "wheel_audits"]
 
-_SKIP_DIRS = {".git", ".hg", ".svn", ".nox", ".tox", ".venv", "venv", "env", "__pycache__",
-              ".mypy_cache", ".pytest_cache", ".ruff_cache", "node_modules", ".eggs"}
 _MAX_TREE_FILES = 50_000
 _SCM_REQUIRES = ("setuptools_scm", "setuptools-scm", "hatch-vcs", "hatch_vcs",
                  "setuptools-git-versioning", "versioningit", "pdm-backend[scm]")
 
 
+def _skipped(path: Path, skip: set[Path]) -> bool:
+    """Left out of the tree listing: :data:`EXCLUDED_PATHS`, ``skip`` (the output
+    directories) and any virtual environment, whatever its name (``env/``)."""
+    return (path.name in EXCLUDED_PATHS or (path / "pyvenv.cfg").is_file()
+            or path.resolve() in skip)
+
+
 def _walk(root: Path, skip: set[Path]) -> Iterator[tuple[Path, list[str], list[str]]]:
     for directory, dirnames, filenames in os.walk(root):
         here = Path(directory)
-        dirnames[:] = sorted(
-            d for d in dirnames if d not in _SKIP_DIRS and (here / d).resolve() not in skip
-        )
+        dirnames[:] = sorted(d for d in dirnames if not _skipped(here / d, skip))
         yield here, dirnames, sorted(filenames)
 
 
@@ -91,12 +94,11 @@ def project_facts(run: Run) -> ProjectFacts:
     in dist-dir) with its files."""
     config = run.config
     try:
-        pyproject = read_pyproject(config.project_dir)
+        project = config.read_project()
     except ConfigError:
-        pyproject = {}
-    system: Mapping[str, Any] = pyproject.get("build-system", {})
-    backend = system.get("build-backend")
-    requires = " ".join(str(r) for r in system.get("requires", [])).lower()
+        project = Project(config.project_dir)
+    backend = project.build_backend
+    requires = " ".join(project.build_requires).lower()
     uses_scm = any(name in requires for name in _SCM_REQUIRES) or backend == "mesonpy"
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
     files, stale = _tree(config.project_dir, skip)

@@ -29,7 +29,7 @@ from pathlib import Path
 from packaging.metadata import parse_email
 
 from manywheels._fsutil import sha256_file
-from manywheels.config._config import read_pyproject
+from manywheels.config._project import is_excluded
 from manywheels.errors import NoWheelBuiltError, ProjectError, SdistBuildError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
@@ -78,10 +78,6 @@ def read_sdist(path: Path) -> SdistInfo:
         requires_python=raw.get("requires_python"),
     )
 
-
-_NOT_SOURCES = {".nox", ".tox", ".venv", "venv", "__pycache__", ".mypy_cache", ".pytest_cache",
-                ".ruff_cache", "node_modules"}
-"""Directories never copied for the sdist build (``.git`` is: setuptools-scm needs it)."""
 
 
 def copy_project_tree(src: Path, dest: Path, skip: Callable[[Path], bool]) -> None:
@@ -151,7 +147,7 @@ def build_sdist(run: Run) -> SdistInfo:
     outputs = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
     def skip(path: Path) -> bool:
-        return path.name in _NOT_SOURCES or path.resolve() in outputs
+        return is_excluded(path.name, sdist=True) or path.resolve() in outputs
 
     with tempfile.TemporaryDirectory(dir=config.dist_dir, prefix=".sdist-") as tmp, \
             tempfile.TemporaryDirectory(prefix="manywheels-sdist-src-") as scratch:
@@ -224,9 +220,9 @@ def build_script(target: BuildStep, sdist_in_container: str) -> str:
 def predicted_sdist_name(run: Run) -> str:
     """The sdist file name a dry run shows: from the project's static name and version
     (normalised as pypa/build names it), else ``<sdist>.tar.gz``."""
-    pyproject = read_pyproject(run.config.project_dir).get("project", {})
-    name, version = pyproject.get("name"), pyproject.get("version")
-    if isinstance(name, str) and isinstance(version, str):
+    project = run.config.read_project()
+    name, version = project.name, project.version
+    if name and version:
         return f"{re.sub(r'[-_.]+', '_', name).lower()}-{version}.tar.gz"
     return "<sdist>.tar.gz"
 

@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from manywheels._ui import SummaryRow
+from manywheels.config._project import is_excluded
 from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
@@ -22,16 +23,13 @@ __all__ = ["PROJECT_IN_CONTAINER", "test", "test_script"]
 PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 """Where the project tree is copied for ``{project}`` in the test-command."""
 
-_NEVER_COPY = {".git", ".hg", ".nox", ".tox", ".venv", "venv", "__pycache__", ".mypy_cache",
-               ".pytest_cache", ".ruff_cache", "node_modules"}
-
 
 def _copy_project(run: Run, image: str) -> None:
     config = run.config
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
     def exclude(path: Path) -> bool:
-        return path.name in _NEVER_COPY or path.resolve() in skip
+        return is_excluded(path.name) or path.resolve() in skip
 
     run.container(image).copy_into(config.project_dir, PROJECT_IN_CONTAINER, exclude=exclude)
 

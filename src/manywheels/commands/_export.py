@@ -1,7 +1,8 @@
 """``manywheels export-script``: the configured flow as one standalone shell script.
 
-The script (``templates/build-wheels.sh.j2``) runs inside a manylinux or musllinux
-image with the project mounted at ``/io`` and needs nothing but Docker on the host::
+The script (``templates/build-wheels.sh.j2``; its steps are the stage scripts' own, from
+``templates/_steps.sh.j2``) runs inside a manylinux or musllinux image with the project
+mounted at ``/io`` and needs nothing but Docker on the host::
 
     docker run --rm -v "$PWD":/io quay.io/pypa/manylinux_2_28_x86_64 bash /io/build-wheels.sh
 
@@ -16,18 +17,16 @@ from __future__ import annotations
 import shlex
 from pathlib import Path, PurePosixPath
 
-from manywheels.config._config import Config, read_pyproject
+from manywheels.config._config import Config
+from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS
 from manywheels.errors import ConfigError
 from manywheels.stages._render import render
 
-__all__ = ["EXPORT_EXCLUDES", "WORK_DIR", "render_script"]
+__all__ = ["WORK_DIR", "render_script"]
 
 WORK_DIR = "/tmp/manywheels"
 """The script's scratch directory inside the container (``$MANYWHEELS_WORK``)."""
 
-EXPORT_EXCLUDES = (".git", ".hg", ".nox", ".tox", ".venv", "__pycache__", ".mypy_cache",
-                   ".pytest_cache", ".ruff_cache", "node_modules", "./venv")
-"""tar ``--exclude`` patterns for the project copy (besides the output directories)."""
 
 
 def _inside(config: Config, key: str, path: Path) -> str:
@@ -44,11 +43,6 @@ def _inside(config: Config, key: str, path: Path) -> str:
         msg = f"export-script: {key} must be a directory below the project, not the project"
         raise ConfigError(msg)
     return text
-
-
-def _project_name(config: Config) -> str:
-    name = read_pyproject(config.project_dir).get("project", {}).get("name")
-    return name if isinstance(name, str) and name else config.project_dir.name
 
 
 def render_script(config: Config) -> str:
@@ -77,10 +71,12 @@ def render_script(config: Config) -> str:
     test_command = None
     if config.test_command is not None:
         test_command = config.test_command.format(project='"$PROJECT"', wheel='"$WHEEL"')
-    excludes = [*EXPORT_EXCLUDES, f"./{output_dir}", f"./{dist_dir}"]
+    # tar --exclude patterns match names at any depth, like EXCLUDED_PATHS; the copy keeps
+    # version-control metadata for the sdist build and drops it after (VCS_PATHS).
+    excludes = [*sorted(EXCLUDED_PATHS - VCS_PATHS), f"./{output_dir}", f"./{dist_dir}"]
     return render(
         "build-wheels.sh.j2",
-        project_name=_project_name(config),
+        project_name=config.read_project().display_name,
         image=config.image,
         python=[tag.tag for tag in sorted(config.python)] if config.python else [],
         requires_python=config.requires_python or "",
@@ -95,4 +91,5 @@ def render_script(config: Config) -> str:
         output_dir=output_dir,
         dist_dir=dist_dir,
         excludes=excludes,
+        vcs_paths=sorted(VCS_PATHS),
     )
