@@ -130,3 +130,22 @@ def test_gcc_builds_native_binaries(platform_image: tuple[str, Expected]) -> Non
     assert header[4] == expected.elf_class
     assert header[5] == 1  # little-endian
     assert int.from_bytes(header[18:20], "little") == expected.elf_machine
+
+
+def test_exec_through_the_entrypoint(platform_image: tuple[str, Expected]) -> None:
+    """``docker exec`` bypasses the ENTRYPOINT (an i686 container's exec'd processes say
+    x86_64); prefixing the command with ``manylinux-entrypoint``, which the real images
+    have at the same path, gives the image's arch again."""
+    image, expected = platform_image
+    started = subprocess.run(
+        [_docker(), "run", "--detach", "--rm", "--label", LABEL, image, "tail", "-f", "/dev/null"],
+        capture_output=True, text=True, check=True, timeout=120,
+    )
+    container = started.stdout.strip()
+    try:
+        exec_argv = [_docker(), "exec", container, "/usr/local/bin/manylinux-entrypoint",
+                     "uname", "-m"]
+        result = subprocess.run(exec_argv, capture_output=True, text=True, check=True, timeout=120)
+        assert result.stdout.strip() == expected.arch
+    finally:
+        subprocess.run([_docker(), "rm", "--force", container], capture_output=True, check=False)
