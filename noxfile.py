@@ -2,7 +2,9 @@
 
 - ``nox`` (the default sessions) is the test command: lint, type-check, tests (with
   real containers; the local test image is built when missing).
-- ``nox -s test-image`` builds the local manylinux-layout test image.
+- ``nox -s test-image`` builds the local manylinux-layout test image (``-- --arch i686``,
+  ``aarch64`` or ``all`` for the other platforms' images; aarch64 needs
+  ``.ci/ensure-binfmt.sh`` first).
 - ``nox -s wheels`` (and ``wheels-build``, ``wheels-repair``, ``wheels-test``,
   ``wheels-publish``) run manywheels itself on the demo project ``examples/cext``.
 """
@@ -44,9 +46,12 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(name="test-image")
 def test_image(session: nox.Session) -> None:
-    """Build the local manylinux-layout test image (rebuilt only when its recipe changes)."""
-    session.run("python", str(ROOT / "tests" / "image" / "build_image.py"), *session.posargs,
-                external=True)
+    """Build a local manylinux-layout test image (rebuilt only when its recipe changes).
+
+    ``nox -s test-image -- --arch i686`` (or ``aarch64``, ``all``; default ``x86_64``).
+    """
+    session.run("python", str(ROOT / "tests" / "image" / "platform_images.py"),
+                *session.posargs, external=True)
 
 
 @nox.session
@@ -54,6 +59,8 @@ def tests(session: nox.Session) -> None:
     """Run the test suite (unit and integration; real containers)."""
     session.install("-e", ".[test]")
     env = {"PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-    if "MANYWHEELS_TEST_IMAGE" in os.environ:
-        env["MANYWHEELS_TEST_IMAGE"] = os.environ["MANYWHEELS_TEST_IMAGE"]
+    for name in ("MANYWHEELS_TEST_IMAGE", "MANYWHEELS_TEST_IMAGE_I686",
+                 "MANYWHEELS_TEST_IMAGE_AARCH64"):
+        if name in os.environ:
+            env[name] = os.environ[name]
     session.run("pytest", *(session.posargs or ["tests"]), env=env)

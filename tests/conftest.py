@@ -8,6 +8,10 @@ need a Docker-compatible engine and the test image:
 - the image is ``MANYWHEELS_TEST_IMAGE`` when set (e.g. a real
   quay.io/pypa/manylinux_2_28_x86_64 on a machine that can pull), else the local
   manylinux-layout image built by tests/image/build_image.py (built when missing).
+- likewise ``test_image_i686`` and ``test_image_aarch64`` (``MANYWHEELS_TEST_IMAGE_I686``,
+  ``MANYWHEELS_TEST_IMAGE_AARCH64``, else built by tests/image/platform_images.py). The
+  aarch64 one needs QEMU's binfmt_misc handler on other hosts (``.ci/ensure-binfmt.sh``).
+  A missing prerequisite fails the tests that use them, saying how to provide it: no skips.
 """
 
 from __future__ import annotations
@@ -17,11 +21,12 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
 from manywheels.engine._docker import DockerEngine as Engine
-from manywheels.errors import EngineUnavailableError
+from manywheels.errors import EngineUnavailableError, ManywheelsError
 
 TESTS = Path(__file__).resolve().parent
 PACKAGES = TESTS / "packages"
@@ -74,8 +79,12 @@ def engine() -> Iterator[Engine]:
     eng.close()
 
 
-def _load_build_image() -> object:
-    spec = importlib.util.spec_from_file_location("build_image", TESTS / "image" / "build_image.py")
+def _load_platform_images() -> ModuleType:
+    """tests/image/platform_images.py (which imports tests/image/build_image.py), loaded once."""
+    name = "platform_images"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, TESTS / "image" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -83,16 +92,51 @@ def _load_build_image() -> object:
     return module
 
 
+def _platform_image(engine: Engine, arch: str, variable: str) -> str:
+    """The test image of *arch*: $variable when set, else the local one, built when missing."""
+    module = _load_platform_images()
+    named = os.environ.get(variable)
+    how_to = (
+        f"build it with `nox -s test-image -- --arch {arch}` (as root: debootstrap, Debian's "
+        f"mirrors and PyPI), or name an existing {arch} manylinux image in {variable}"
+    )
+    problem: str | None = module.binfmt_problem(arch)
+    if problem is not None:
+        pytest.fail(f"the {arch} test image cannot run on this machine: {problem}", pytrace=False)
+    failure = ""  # pytest.fail outside the except blocks: no chained traceback
+    if named:
+        try:
+            engine.image(named)
+        except ManywheelsError as error:
+            failure = f"{variable}={named}: {error}"
+        else:
+            return named
+    else:
+        try:
+            tag: str = module.ensure_test_image(arch)
+        except module.ImageBuildError as error:
+            failure = f"cannot build the {arch} test image: {error}; {how_to}"
+        else:
+            return tag
+    pytest.fail(failure, pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def test_image(engine: Engine) -> str:
     """The manylinux-layout image the integration tests build in."""
-    named = os.environ.get("MANYWHEELS_TEST_IMAGE")
-    if named:
-        engine.image(named)
-        return named
-    module = _load_build_image()
-    tag: str = module.ensure_test_image()  # type: ignore[attr-defined]
-    return tag
+    return _platform_image(engine, "x86_64", "MANYWHEELS_TEST_IMAGE")
+
+
+@pytest.fixture(scope="session")
+def test_image_i686(engine: Engine) -> str:
+    """A manylinux-layout i686 image: cp311, gcc, auditwheel, linux32 entrypoint."""
+    return _platform_image(engine, "i686", "MANYWHEELS_TEST_IMAGE_I686")
+
+
+@pytest.fixture(scope="session")
+def test_image_aarch64(engine: Engine) -> str:
+    """A manylinux-layout aarch64 image (runs under QEMU): cp311, gcc, auditwheel."""
+    return _platform_image(engine, "aarch64", "MANYWHEELS_TEST_IMAGE_AARCH64")
 
 
 SDISTS = {"markupsafe": "markupsafe==3.0.4", "simplejson": "simplejson==4.3.0"}
