@@ -12,15 +12,17 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from manywheels import _signals as signals
-from manywheels._fsutil import sha256_file
+from manywheels._fsutil import output_error, sha256_file
 from manywheels._timing import Timing, measure
 from manywheels._ui import SummaryRow
 from manywheels.engine import Container, Sink
 from manywheels.errors import (
     CommandError,
+    EngineUnavailableError,
     ManywheelsError,
     NotBuiltError,
     NothingToDoError,
+    OutputError,
     StageFailedError,
 )
 from manywheels.plan._record import StageRecord
@@ -30,6 +32,7 @@ __all__ = [
     "Job",
     "StageResult",
     "WheelListing",
+    "fatal_error",
     "is_pure",
     "run_jobs",
     "run_stage_script",
@@ -229,6 +232,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     result = StageResult(stage)
     rows: dict[str, SummaryRow] = {}
     workers = max(1, min(run.config.effective_jobs, len(jobs)))
+    fatal: list[ManywheelsError] = []  # the engine went away, an output cannot be written
 
     def execute(job: Job) -> SummaryRow:
         board.start(job.identifier)
@@ -240,6 +244,10 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
             took = time.monotonic() - started
             if run.cancelled.is_set():
                 return SummaryRow(job.identifier, "interrupted", took, "interrupted")
+            stop = fatal_error(error, run)
+            if stop is not None:
+                fatal.append(stop)
+                return SummaryRow(job.identifier, "failed", took, str(stop))
             if isinstance(error, CommandError):
                 last = next((line for line in reversed(error.tail) if line.strip()), "")
                 reason = f"exit code {error.returncode}{where}" + (
@@ -272,11 +280,12 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
                 board.finish(job.identifier, row.status)
                 if row.status == "failed":
                     result.failures[job.identifier] = row.detail
-                    if run.config.fail_fast:
+                    if run.config.fail_fast or fatal:
                         stop = True
             if stop:
+                why = "stopped: " + str(fatal[0]) if fatal else "fail-fast"
                 for job in queue:
-                    rows[job.identifier] = SummaryRow(job.identifier, "skipped", None, "fail-fast")
+                    rows[job.identifier] = SummaryRow(job.identifier, "skipped", None, why)
                 queue = []
     except BaseException as error:
         display.close()
@@ -288,9 +297,26 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
 
     result.rows = [rows[job.identifier] for job in jobs if job.identifier in rows]
     run.ui.summary(f"{stage} summary", result.rows)
+    if fatal:
+        raise fatal[0]
     if result.failures:
         raise StageFailedError(stage, result.failures)
     return result
+
+
+def fatal_error(error: BaseException, run: Run) -> ManywheelsError | None:
+    """The error that stops a whole stage, not just one identifier: the engine went away
+    (:class:`~manywheels.errors.EngineUnavailableError`), or an output cannot be written
+    (:class:`~manywheels.errors.OutputError`, or an :class:`OSError` of the host, as one).
+    ``None`` for an identifier's own failure."""
+    if isinstance(error, EngineUnavailableError | OutputError):
+        return error
+    if isinstance(error, OSError):
+        if error.filename:
+            return output_error(error, "the file")
+        where = f"dist-dir {run.config.dist_dir} or output-dir {run.config.output_dir}"
+        return output_error(error, f"into {where}", "")
+    return None
 
 
 def _show_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:

@@ -13,16 +13,17 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import docker.errors
+import requests
 from docker.models.containers import Container as ApiContainer
 from docker.utils.socket import STDERR, frames_iter
 
 from manywheels._lock import owner_token
 from manywheels._timing import command_timer
-from manywheels.engine._docker._common import refused, short
+from manywheels.engine._docker._common import engine_call, gone_message, short
 from manywheels.engine._env import CA_BUNDLE_PATH, new_run_id
 from manywheels.engine._protocol import LABEL, OWNER_LABEL, RUN_LABEL, EngineError, Sink
 from manywheels.engine._tar import SPOOL_BYTES, file_archive, pack_tree, unpack_stream
-from manywheels.errors import CommandError, ImageNotFoundError
+from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoundError
 
 if TYPE_CHECKING:
     from manywheels.engine._docker._engine import DockerEngine
@@ -162,11 +163,15 @@ class DockerContainer:
             self._container = container
             container.start()
         except docker.errors.ImageNotFound:
-            self.remove()
+            self._remove_quietly()
             msg = f"image {self.image!r} is not present locally"
             raise ImageNotFoundError(msg) from None
+        except (docker.errors.DockerException, requests.RequestException, OSError) as error:
+            self._remove_quietly()
+            with self._call(f"cannot start a container of {self.image}"):
+                raise error from None
         except BaseException:
-            self.remove()
+            self._remove_quietly()
             raise
         if self.ca_bundle is not None:
             self.copy_into(self.ca_bundle, CA_BUNDLE_PATH, mode=0o444)
@@ -176,6 +181,7 @@ class DockerContainer:
 
         Raises:
             EngineError: the engine refused.
+            EngineUnavailableError: the engine no longer answers.
         """
         container, self._container = self._container, None
         if container is None:
@@ -188,6 +194,18 @@ class DockerContainer:
             if "is already in progress" not in str(error):
                 msg = f"cannot remove the container {self.name}: {short(error)}"
                 raise EngineError(msg) from None
+        except (requests.RequestException, OSError) as error:
+            raise EngineUnavailableError(gone_message(
+                self.engine.host, f"removing the container {self.name}", error)) from None
+
+    def _remove_quietly(self) -> None:
+        """Remove after a failed start (the start's error is the one to report)."""
+        with contextlib.suppress(EngineError, EngineUnavailableError):
+            self.remove()
+
+    def _call(self, what: str) -> contextlib.AbstractContextManager[None]:
+        """Errors of an engine call as manywheels errors (:func:`engine_call`)."""
+        return engine_call(what, self.engine.host, self.engine.answers)
 
     # ------------------------------------------------------------------ commands
 
@@ -220,30 +238,40 @@ class DockerContainer:
         """
         argv = ["bash", "-c", command] if isinstance(command, str) else list(command)
         api = self.engine.client.api
-        exec_id = api.exec_create(
-            self.id,
-            ["sh", "-c", _GATE, "sh", *argv],
-            stdin=True,
-            stdout=True,
-            stderr=True,
-            environment=dict(env or {}),
-            workdir=cwd,
-        )["Id"]
+        what = f"running a command in {self.name}"
+        with self._call(what):
+            exec_id = api.exec_create(
+                self.id,
+                ["sh", "-c", _GATE, "sh", *argv],
+                stdin=True,
+                stdout=True,
+                stderr=True,
+                environment=dict(env or {}),
+                workdir=cwd,
+            )["Id"]
         tail: deque[str] = deque(maxlen=tail_lines)
         out = _LineSplitter("stdout", sink, tail)
         err = _LineSplitter("stderr", sink, tail)
         with command_timer():  # the command's own time (manywheels._timing)
-            stream = api.exec_start(exec_id, socket=True)
+            with self._call(what):
+                stream = api.exec_start(exec_id, socket=True)
             try:
-                _open_gate(stream)
-                for kind, data in frames_iter(stream, tty=False):  # type: ignore[no-untyped-call]
-                    (err if kind == STDERR else out).feed(data)
+                with self._call(what):
+                    _open_gate(stream)
+                    frames = frames_iter(stream, tty=False)  # type: ignore[no-untyped-call]
+                while True:  # the sink's own errors (a full log disk) are not the engine's
+                    with self._call(what):
+                        frame = next(frames, None)
+                    if frame is None:
+                        break
+                    (err if frame[0] == STDERR else out).feed(frame[1])
             finally:
                 with contextlib.suppress(OSError):
                     stream.close()
         out.close()
         err.close()
-        code = api.exec_inspect(exec_id).get("ExitCode")
+        with self._call(what):
+            code = api.exec_inspect(exec_id).get("ExitCode")
         returncode = int(code) if code is not None else -1
         if check and returncode != 0:
             raise CommandError(command if isinstance(command, str) else argv, returncode, tail)
@@ -312,7 +340,8 @@ class DockerContainer:
             if not ok:  # an engine that wants the parent to exist
                 self.run(["mkdir", "-p", str(dest_path.parent)])
                 buffer.seek(0)
-                ok = self.engine.client.api.put_archive(self.id, "/", buffer)
+                with self._call(f"copying {src} into {self.name}"):
+                    ok = self.engine.client.api.put_archive(self.id, "/", buffer)
         if not ok:
             msg = f"copy of {src} into the container at {dest} failed"
             raise OSError(msg)
@@ -329,7 +358,7 @@ class DockerContainer:
         Raises:
             EngineError: ``src`` does not exist, or the engine refused.
         """
-        with refused(f"cannot copy {src} out of the container"):
+        with self._call(f"cannot copy {src} out of the container"):
             stream, _stat = self.engine.client.api.get_archive(self.id, src)
         unpack_stream(stream, src, dest)
 
@@ -338,7 +367,8 @@ class DockerContainer:
         parent = posixpath.dirname(path) or "/"
         self.run(["mkdir", "-p", parent])
         archive = file_archive(posixpath.basename(path), text.encode(), mode=mode)
-        self.engine.client.api.put_archive(self.id, parent, archive)
+        with self._call(f"writing {path} in {self.name}"):
+            self.engine.client.api.put_archive(self.id, parent, archive)
 
     def read_text(self, path: str) -> str:
         """The text of a container file. Raises CommandError when it cannot be read."""
@@ -367,7 +397,7 @@ class DockerContainer:
         if self._container is None:
             msg = "container not started"
             raise RuntimeError(msg)
-        with refused(f"cannot commit {repository}:{tag}"):
+        with self._call(f"cannot commit {repository}:{tag}"):
             image = self._container.commit(repository=repository, tag=tag, message=message,
                                            conf=dict(conf) if conf is not None else None)
         return str(image.id)

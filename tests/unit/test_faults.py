@@ -1,0 +1,158 @@
+"""Faults of the host and the engine as one line and their own exit code, without an
+engine: output errors, the chain stopping on them, the engine seam's translation."""
+
+from __future__ import annotations
+
+import errno
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import docker.errors
+import pytest
+import requests
+
+from manywheels._fsutil import output_error, writing
+from manywheels._lock import DirectoryLock
+from manywheels.config._config import load_config
+from manywheels.engine import EngineError
+from manywheels.engine._docker._common import engine_call, refused
+from manywheels.errors import (
+    EngineUnavailableError,
+    ExitCode,
+    ManywheelsError,
+    NothingToDoError,
+    OutputError,
+    StageFailedError,
+)
+from manywheels.frontends._adapter import Chain, run_stage
+from manywheels.stages._common import fatal_error
+from manywheels.stages._registry import Stage
+from manywheels.stages._run import Run
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DOCKER_HOST", "unix:///nonexistent/docker.sock")
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
+    return tmp_path
+
+
+def _stage(name: str, error: BaseException | None) -> Stage:
+    def function(run: Run, options: Mapping[str, Any]) -> object:
+        if error is not None:
+            raise error
+        return None
+
+    return Stage(name, f"{name}.", function)
+
+
+# --------------------------------------------------------------------------- output errors
+
+
+@pytest.mark.parametrize(("code", "reason"), [
+    (errno.EROFS, "the file system is read-only"),
+    (errno.ENOSPC, "no space left on the device"),
+    (errno.EACCES, "permission denied"),
+    (errno.EEXIST, "a file of that name exists and is not a directory"),
+])
+def test_output_error_names_the_path_and_the_reason(code: int, reason: str) -> None:
+    error = output_error(OSError(code, "raw", "/out/x.log"), "the log")
+    assert isinstance(error, OutputError) and error.exit_code == ExitCode.OUTPUT == 10
+    text = str(error)
+    assert text.startswith(f"cannot write the log '/out/x.log': {reason}; ")
+    assert "\n" not in text
+
+
+def test_writing_turns_os_errors_into_output_errors(tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match="cannot write the dist-dir"), \
+            writing("the dist-dir", tmp_path):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+
+def test_a_lock_in_a_file_is_an_output_error() -> None:
+    lock = DirectoryLock(Path("/dev/null"), "output-dir")
+    with pytest.raises(OutputError, match=r"^cannot write the output-dir '/dev/null': a file"):
+        lock.acquire()
+    assert not lock.held
+
+
+# --------------------------------------------------------------------------- the adapter
+
+
+@pytest.mark.parametrize("error", [
+    OSError(errno.ENOSPC, "No space left on device"),
+    OSError(errno.EROFS, "Read-only file system", "/out/logs/x.log"),
+    BrokenPipeError(errno.EPIPE, "Broken pipe"),
+])
+def test_an_os_error_of_a_stage_is_one_output_line(project: Path, error: OSError,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("manywheels.frontends._adapter._quiet_stdout", lambda: None)
+    failure = run_stage(_stage("build", error), lambda: (load_config(project), {}))
+    assert failure is not None and failure.code == ExitCode.OUTPUT and not failure.goes_on
+    assert "\n" not in failure.line
+    if error.filename:
+        assert "'/out/logs/x.log': the file system is read-only" in failure.line
+    elif isinstance(error, BrokenPipeError):
+        assert "closed pipe" in failure.line
+    else:
+        assert f"output-dir {project / 'wheelhouse'}" in failure.line
+
+
+@pytest.mark.parametrize("fatal", [
+    OutputError("cannot write the log"),
+    EngineUnavailableError("the container engine went away"),
+])
+def test_fatal_errors_stop_the_chain_even_after_failed_identifiers(
+        project: Path, fatal: ManywheelsError) -> None:
+    chain = Chain()
+    failed = StageFailedError("build", {"cp312-manylinux_x86_64": "boom"})
+    first = run_stage(_stage("build", failed), lambda: (load_config(project), {}), chain=chain)
+    assert first is not None and first.goes_on
+    second = run_stage(_stage("repair", fatal), lambda: (load_config(project), {}), chain=chain)
+    assert second is not None and not second.goes_on and second.code == fatal.exit_code
+    # "nothing to do" after failed identifiers is still a consequence
+    third = run_stage(_stage("test", NothingToDoError("none")),
+                      lambda: (load_config(project), {}), chain=chain)
+    assert third is not None and third.goes_on
+    chain.finish()
+
+
+def test_fatal_error_classification(project: Path) -> None:
+    run = Run(load_config(project))
+    assert fatal_error(ValueError("x"), run) is None
+    assert fatal_error(NothingToDoError("x"), run) is None
+    gone = EngineUnavailableError("gone")
+    assert fatal_error(gone, run) is gone
+    error = fatal_error(OSError(errno.ENOSPC, "No space left on device"), run)
+    assert isinstance(error, OutputError) and "no space left" in str(error)
+
+
+# --------------------------------------------------------------------------- the engine seam
+
+
+@pytest.mark.parametrize("raised", [
+    requests.ConnectionError("('Connection aborted.', FileNotFoundError(2, 'No such file'))"),
+    docker.errors.APIError("500 Server Error: network bridge not found"),
+    ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+])
+@pytest.mark.parametrize("answers", [True, False])
+def test_engine_calls_are_translated(raised: Exception, answers: bool) -> None:
+    expected = EngineError if answers else EngineUnavailableError
+    with pytest.raises(expected) as caught, \
+            engine_call("cannot start a container of img", "unix:///x.sock", lambda: answers):
+        raise raised
+    text = str(caught.value)
+    assert "\n" not in text and "cannot start a container of img" in text
+    if not answers:
+        assert text.startswith("the container engine at unix:///x.sock went away")
+        assert caught.value.exit_code == ExitCode.ENGINE
+
+
+def test_refused_lost_connection_is_engine_unavailable() -> None:
+    with pytest.raises(EngineUnavailableError), refused("cannot list the volumes"):
+        msg = "refused"
+        raise requests.ConnectionError(msg)
+    with pytest.raises(EngineError), refused("cannot list the volumes"):
+        msg = "409 in use"
+        raise docker.errors.APIError(msg)
