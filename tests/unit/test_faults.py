@@ -156,3 +156,48 @@ def test_refused_lost_connection_is_engine_unavailable() -> None:
     with pytest.raises(EngineError), refused("cannot list the volumes"):
         msg = "409 in use"
         raise docker.errors.APIError(msg)
+
+
+# --------------------------------------------------------------------------- header search
+
+CFFI_LOG = """\
+running build_ext
+building '_cffi_backend' extension
+creating build/temp.linux-x86_64-cpython-312/src/c
+gcc -pthread -fPIC -DFFI_BUILDING=1 -I/usr/include/ffi -I/usr/include/libffi \
+-I/manywheels/cp312-manylinux_x86_64/src/src/include \
+-I/opt/python/cp312-cp312/include/python3.12 -c src/c/_cffi_backend.c \
+-o build/temp.linux-x86_64-cpython-312/src/c/_cffi_backend.o
+src/c/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory
+compilation terminated.
+error: command '/usr/bin/gcc' failed with exit code 1
+"""
+CFFI_TREE = frozenset({"setup.py", "src/c/_cffi_backend.c", "src/c/libffi_x86_x64/ffi.h",
+                       "src/c/libffi_arm64/include/ffi.h"})
+
+
+def test_searched_dirs_come_from_the_compile_command() -> None:
+    from manywheels.diagnose._includes import is_project_header, searched_dirs
+
+    line = "src/c/_cffi_backend.c:15:10: fatal error: ffi.h: No such file or directory"
+    dirs = searched_dirs(CFFI_LOG, line)
+    assert dirs == ("src/c", "src/include")
+    assert not is_project_header("ffi.h", dirs, CFFI_TREE)
+    assert is_project_header("ffi.h", dirs, CFFI_TREE | {"src/include/ffi.h"})
+    assert searched_dirs("no compiler here\n" + line, line) is None
+
+
+def test_a_header_elsewhere_in_the_tree_is_still_missing() -> None:
+    from manywheels.diagnose import Facts, LogText, ProjectFacts
+    from manywheels.diagnose._checks_build import check_missing_dependency
+
+    log = LogText("cp312-manylinux_x86_64", "build", "logs/cp312-manylinux_x86_64/build.log",
+                  CFFI_LOG, "failed")
+    project = ProjectFacts(build_backend="setuptools.build_meta", stale=(),
+                           tree_files=CFFI_TREE, sdist="cffi-1.0.tar.gz",
+                           sdist_files=CFFI_TREE, uses_scm=False)
+    facts = Facts(project_dir="/p", output_dir="/p/wheelhouse", plat="manylinux_2_28_x86_64",
+                  project=project, logs=(log,))
+    (finding,) = check_missing_dependency(facts)
+    assert finding.check == "missing-header" and "ffi.h" in finding.cause
+    assert "libffi" in finding.cause
