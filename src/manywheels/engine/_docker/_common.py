@@ -79,11 +79,24 @@ def refused(what: str) -> Iterator[None]:
         raise EngineError(msg) from None
 
 
+def _lost_reason(error: BaseException) -> str:
+    """Why the connection to the engine ended, in a few words."""
+    text = short(error)
+    lowered = text.lower()
+    if "no such file" in lowered:
+        return "its socket is gone"
+    if "connection refused" in lowered:
+        return "nothing listens on its socket"
+    if "aborted" in lowered or "reset" in lowered or "broken pipe" in lowered:
+        return "the connection broke"
+    return text
+
+
 def gone_message(host: str, what: str, error: BaseException) -> str:
     """The one line of an engine that stopped answering in the middle of ``what``."""
     at = f" at {host}" if host else ""
-    return (f"the container engine{at} went away ({what}: {short(error)}): it stopped "
-            "answering during the run; start it again and re-run (finished wheels are kept)")
+    return (f"the container engine{at} went away ({what}: {_lost_reason(error)}); start it "
+            "again and re-run (finished wheels are kept)")
 
 
 @contextmanager

@@ -20,6 +20,7 @@ from docker.utils.socket import STDERR, frames_iter
 from manywheels._lock import owner_token
 from manywheels._timing import command_timer
 from manywheels.engine._docker._common import engine_call, gone_message, short
+from manywheels.engine._docker._stream import GATE, LineSplitter, open_gate
 from manywheels.engine._env import CA_BUNDLE_PATH, new_run_id
 from manywheels.engine._protocol import LABEL, OWNER_LABEL, RUN_LABEL, EngineError, Sink
 from manywheels.engine._tar import SPOOL_BYTES, file_archive, pack_tree, unpack_stream
@@ -29,52 +30,6 @@ if TYPE_CHECKING:
     from manywheels.engine._docker._engine import DockerEngine
 
 __all__ = ["DockerContainer"]
-
-
-_GATE = 'IFS= read -r _ || true; exec "$@" </dev/null'
-"""Every command waits for one line on its stdin, then runs with stdin from /dev/null.
-
-The client sends that line once it holds the attached stream (:func:`_open_gate`), so no
-output can arrive in the same read as the HTTP upgrade response: docker-py reads the
-stream from the raw socket and loses bytes its HTTP reader buffered with the headers
-(docker/docker-py#2042, #3332; seen over TCP and forwarded sockets, where fast commands
-such as ``ls /opt/python`` then print nothing)."""
-
-
-def _open_gate(stream: Any) -> None:
-    """Release a command started under :data:`_GATE` (``stream``: the attached socket)."""
-    # docker-py hands back the socket itself, or a read-only socket.SocketIO around it
-    # (TCP and unix sockets through requests): writing goes to the socket (docker-py's
-    # documented way to write to an attached stream).
-    raw = stream if hasattr(stream, "sendall") else stream._sock
-    raw.sendall(b"\n")
-
-
-class _LineSplitter:
-    """Turns a byte stream into lines; keeps the last ``tail`` lines."""
-
-    def __init__(self, stream: str, sink: Sink | None, tail: deque[str]) -> None:
-        self.stream = stream
-        self.sink = sink
-        self.tail = tail
-        self.buffer = b""
-
-    def feed(self, data: bytes) -> None:
-        self.buffer += data
-        *lines, self.buffer = self.buffer.split(b"\n")
-        for raw in lines:
-            self._emit(raw)
-
-    def close(self) -> None:
-        if self.buffer:
-            self._emit(self.buffer)
-            self.buffer = b""
-
-    def _emit(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", "replace").rstrip("\r")
-        self.tail.append(line)
-        if self.sink is not None:
-            self.sink(line, self.stream)
 
 
 class DockerContainer:
@@ -196,7 +151,7 @@ class DockerContainer:
                 raise EngineError(msg) from None
         except (requests.RequestException, OSError) as error:
             raise EngineUnavailableError(gone_message(
-                self.engine.host, f"removing the container {self.name}", error)) from None
+                self.engine.host, f"cannot remove the container {self.name}", error)) from None
 
     def _remove_quietly(self) -> None:
         """Remove after a failed start (the start's error is the one to report)."""
@@ -235,14 +190,16 @@ class DockerContainer:
         Raises:
             CommandError: ``check`` is true and the command exited non-zero; carries
                 the command, the code and the last output lines.
+            EngineError: the engine refused the command.
+            EngineUnavailableError: the engine went away before the command ended.
         """
         argv = ["bash", "-c", command] if isinstance(command, str) else list(command)
         api = self.engine.client.api
-        what = f"running a command in {self.name}"
+        what = f"cannot run a command in {self.name}"
         with self._call(what):
             exec_id = api.exec_create(
                 self.id,
-                ["sh", "-c", _GATE, "sh", *argv],
+                ["sh", "-c", GATE, "sh", *argv],
                 stdin=True,
                 stdout=True,
                 stderr=True,
@@ -250,14 +207,14 @@ class DockerContainer:
                 workdir=cwd,
             )["Id"]
         tail: deque[str] = deque(maxlen=tail_lines)
-        out = _LineSplitter("stdout", sink, tail)
-        err = _LineSplitter("stderr", sink, tail)
+        out = LineSplitter("stdout", sink, tail)
+        err = LineSplitter("stderr", sink, tail)
         with command_timer():  # the command's own time (manywheels._timing)
             with self._call(what):
                 stream = api.exec_start(exec_id, socket=True)
             try:
                 with self._call(what):
-                    _open_gate(stream)
+                    open_gate(stream)
                     frames = frames_iter(stream, tty=False)  # type: ignore[no-untyped-call]
                 while True:  # the sink's own errors (a full log disk) are not the engine's
                     with self._call(what):
@@ -273,6 +230,9 @@ class DockerContainer:
         with self._call(what):
             code = api.exec_inspect(exec_id).get("ExitCode")
         returncode = int(code) if code is not None else -1
+        if returncode != 0 and not self.engine.answers():  # killed as the engine went down
+            ended = RuntimeError(f"the command ended with exit code {returncode}")
+            raise EngineUnavailableError(gone_message(self.engine.host, what, ended))
         if check and returncode != 0:
             raise CommandError(command if isinstance(command, str) else argv, returncode, tail)
         return returncode
@@ -340,7 +300,7 @@ class DockerContainer:
             if not ok:  # an engine that wants the parent to exist
                 self.run(["mkdir", "-p", str(dest_path.parent)])
                 buffer.seek(0)
-                with self._call(f"copying {src} into {self.name}"):
+                with self._call(f"cannot copy {src} into {self.name}"):
                     ok = self.engine.client.api.put_archive(self.id, "/", buffer)
         if not ok:
             msg = f"copy of {src} into the container at {dest} failed"
@@ -367,7 +327,7 @@ class DockerContainer:
         parent = posixpath.dirname(path) or "/"
         self.run(["mkdir", "-p", parent])
         archive = file_archive(posixpath.basename(path), text.encode(), mode=mode)
-        with self._call(f"writing {path} in {self.name}"):
+        with self._call(f"cannot write {path} in {self.name}"):
             self.engine.client.api.put_archive(self.id, parent, archive)
 
     def read_text(self, path: str) -> str:

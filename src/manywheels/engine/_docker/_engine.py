@@ -145,7 +145,7 @@ class DockerEngine:
             except (docker.errors.DockerException, requests.RequestException) as error:
                 if not self.answers():
                     raise EngineUnavailableError(
-                        gone_message(self.host, f"inspecting {ref}", error)) from None
+                        gone_message(self.host, f"cannot inspect {ref}", error)) from None
                 msg = f"image {ref!r} cannot be inspected: {short(error)}"
                 raise ImageNotFoundError(msg) from None
             return self._pull(ref, progress or (lambda _line: None))
