@@ -1,7 +1,7 @@
 """manywheels: build portable Linux wheels in manylinux containers.
 
 Stages (build, repair, test, publish, troubleshoot) are plain functions of a
-:class:`manywheels.config._config.Config`; front ends (nox sessions, invoke tasks, the
+:class:`manywheels.config.Config`; front ends (nox sessions, invoke tasks, the
 ``manywheels`` CLI) resolve configuration and call them.
 """
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.engine import EngineError
 from manywheels.engine._docker import (
     CA_BUNDLE_PATH,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from manywheels._timing import command_timer, measure
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.engine import DockerEngine, ImageInfo
 from manywheels.plan._record import RunReport
 from manywheels.stages import _cache as cache

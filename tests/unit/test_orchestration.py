@@ -21,7 +21,7 @@ from rich.console import Console
 
 from manywheels._lock import owner_token
 from manywheels._ui import UI
-from manywheels.config._config import Config, load_config
+from manywheels.config import Config, load_config
 from manywheels.engine import OWNER_LABEL, RUN_LABEL, LeftoverInfo
 from manywheels.errors import CommandError, ImageNotFoundError, StageFailedError
 from manywheels.stages import _cache as cache

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from manywheels._lock import classify_leftovers, owner_alive, owner_token
-from manywheels.config._config import DEFAULT_IMAGE, load_config
+from manywheels.config import DEFAULT_IMAGE, load_config
 from manywheels.engine._docker import CA_BUNDLE_PATH, INDEX_VARIABLES
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import (
@@ -304,7 +304,7 @@ host_envs = st.dictionaries(st.one_of(var_names, secret_names, st.sampled_from(I
 def test_a_container_gets_only_the_allowlist(scratch: Path, host: dict[str, str],
                                              passed: list[str],
                                              configured: dict[str, str]) -> None:
-    from manywheels.config._config import Config
+    from manywheels.config import Config
 
     config = Config(project_dir=scratch, environment=configured, environment_pass=tuple(passed))
     result = container_environment(config, host)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manywheels.config._config import OPTIONS, markdown_table
+from manywheels.config import OPTIONS, markdown_table
 
 README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
 

@@ -51,7 +51,7 @@ from manywheels.engine import EngineError
 from manywheels.errors import EngineUnavailableError, ImageNotFoundError, ManywheelsError
 
 if TYPE_CHECKING:
-    from manywheels.config._config import Config
+    from manywheels.config import Config
     from manywheels.engine import Container, Engine, ImageInfo
     from manywheels.stages._run import Run
 

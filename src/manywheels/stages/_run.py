@@ -23,7 +23,7 @@ from manywheels import _signals as signals
 from manywheels._fsutil import atomic_write_text
 from manywheels._lock import DirectoryLock, classify_leftovers
 from manywheels._ui import UI
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.engine import (
     OWNER_LABEL,
     RUN_LABEL,
