@@ -25,7 +25,7 @@ from manywheels.config import Config, load_config
 from manywheels.engine import OWNER_LABEL, RUN_LABEL, LeftoverInfo
 from manywheels.errors import CommandError, ImageNotFoundError, StageFailedError
 from manywheels.stages import _cache as cache
-from manywheels.stages import _run
+from manywheels.stages import _cache_clear, _run
 from manywheels.stages._common import Job, run_jobs
 from manywheels.stages._run import Run
 from manywheels.stages.build import SdistInfo, read_sdist
@@ -288,7 +288,7 @@ def test_before_all_image_is_committed_then_reused(project: Path, tmp_path: Path
     assert len(handler.ran) == 1
     assert "reusing the image" in console.getvalue()
 
-    cleared = cache.clear(config, engine=engine, env={})
+    cleared = _cache_clear.clear(config, engine=engine, env={})
     assert cleared.images == [tag] and engine.find_image(tag) is None
 
 

@@ -27,7 +27,11 @@ from manywheels.naming._tags import (
     wheel_identifier,
 )
 from manywheels.plan._targets import parse_image_pythons
-from manywheels.stages._run import container_environment, host_build_environment, is_secret_name
+from manywheels.stages._environment import (
+    container_environment,
+    host_build_environment,
+    is_secret_name,
+)
 
 # --------------------------------------------------------------------------- tags
 

@@ -33,7 +33,8 @@ from manywheels import _signals as signals
 from manywheels.config import OPTIONS, Config, argument_parser, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.stages._registry import Stage, StageOption
-from manywheels.stages._run import Run, close_shared_runs, shared_run
+from manywheels.stages._run import Run
+from manywheels.stages._shared import close_shared_runs, shared_run
 
 __all__ = [
     "Chain",
