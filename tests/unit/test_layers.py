@@ -1,5 +1,5 @@
-"""The layout's contract: no import cycle between manywheels modules, no source module over
-400 lines.
+"""The layout's contract: no import cycle between manywheels modules, imports go down the
+layers of docs/architecture.md, no source module over 400 lines.
 
 The graph holds the imports a module runs when it is imported: module level, including
 ``if``/``try``/``with`` blocks and class bodies, excluding imports inside functions (lazy
@@ -15,6 +15,22 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[2] / "src"
 PACKAGE = SRC / "manywheels"
 MAX_LINES = 400
+
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("errors",),
+    ("manywheels", "_fsutil", "_lock", "_signals", "_timing", "_ui"),  # the root: errors only
+    ("naming",),
+    ("config",),
+    ("plan",),
+    ("engine",),
+    ("diagnose",),
+    ("stages.publish",),
+    ("stages",),
+    ("commands",),
+    ("frontends",),
+    ("nox", "invoke", "__main__"),
+)
+"""Lowest first: a module imports (at module level) only from its own layer or lower ones."""
 
 
 def module_name(path: Path) -> str:
@@ -123,6 +139,26 @@ def test_the_graph_sees_the_imports_it_should() -> None:
     # a lazy import (inside a function) and a TYPE_CHECKING import are not edges
     assert "manywheels.stages.publish" not in graph["manywheels.stages._registry"]
     assert "manywheels.stages._run" not in graph["manywheels.stages._registry"]
+
+
+def layer_of(module: str) -> int:
+    """The index in :data:`LAYERS` of a module (``manywheels.stages.publish._files`` ->
+    the ``stages.publish`` layer)."""
+    inside = module.removeprefix("manywheels").removeprefix(".") or "manywheels"
+    best = max((name for layer in LAYERS for name in layer
+                if inside == name or inside.startswith(name + ".")), key=len)
+    return next(index for index, layer in enumerate(LAYERS) if best in layer)
+
+
+def test_imports_go_down_the_layers() -> None:
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in import_graph().items()
+        for target in targets
+        if layer_of(target) > layer_of(module)
+    )
+    assert not upward, "imports against the layers (see docs/architecture.md): " + ", ".join(
+        upward)
 
 
 def test_find_cycle() -> None:
