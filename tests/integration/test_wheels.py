@@ -16,7 +16,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 from manywheels._ui import UI
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.errors import ConfigError
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test

@@ -18,7 +18,7 @@ from manywheels.stages.build import SdistInfo
 from manywheels.stages.repair import repair
 from manywheels.stages.test import test as stage_test
 from tests.fakes.engine import Call, Reply
-from tests.unit.test_orchestration import (
+from tests.unit.stages.test_orchestration import (
     KIND,
     Builder,
     _no_engine,  # noqa: F401 - an autouse fixture
