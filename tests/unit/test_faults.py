@@ -14,7 +14,7 @@ import requests
 
 from manywheels._fsutil import output_error, writing
 from manywheels._lock import DirectoryLock
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.engine import EngineError
 from manywheels.engine._docker._common import engine_call, refused
 from manywheels.errors import (

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from manywheels._ui import UI
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import ConfigError, EngineUnavailableError
 from manywheels.naming._tags import identifier, platform_family
 from manywheels.plan._targets import Target, interpreter_path

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import ConfigError, PythonTagMissingError
 from manywheels.naming._policy import Policy, parse_policy
 from manywheels.naming._tags import PythonTag, identifier, parse_install_dir

@@ -26,7 +26,8 @@ from packaging.metadata import parse_email
 
 from manywheels.config._project import is_excluded
 from manywheels.errors import ProjectError, SdistBuildError
-from manywheels.stages._run import Run, host_build_environment
+from manywheels.stages._environment import host_build_environment
+from manywheels.stages._run import Run
 
 __all__ = ["SDIST_LOG", "SDIST_SECTION", "SdistInfo", "build_sdist", "copy_project_tree",
            "read_sdist", "sdist_command"]
@@ -160,8 +161,8 @@ def _group_gone(pgid: int, timeout: float) -> bool:
 
 def _sdist_environment(scratch: Path) -> dict[str, str]:
     """The sdist build's environment: the host's minus credentials
-    (:func:`~manywheels.stages._run.host_build_environment`), with ``TMPDIR`` in the run's
-    scratch directory, so pypa/build's temporary ``build-env-*`` environments are removed
+    (:func:`~manywheels.stages._environment.host_build_environment`), with ``TMPDIR`` in
+    the run's scratch directory, so pypa/build's temporary ``build-env-*`` environments are removed
     with it, also when an interrupt kills the build."""
     tmp = scratch / "tmp"
     tmp.mkdir(exist_ok=True)
@@ -174,10 +175,10 @@ def build_sdist(run: Run) -> SdistInfo:
     The build runs in a temporary copy of the project tree (``dist-dir``, ``output-dir``,
     virtual environments and caches left out), so the tree itself is never written
     (setuptools writes ``*.egg-info``), with the host environment minus credentials
-    (:func:`~manywheels.stages._run.host_build_environment`). Uses ``--installer uv`` when uv is
-    available (faster build environments). The sdist is written to a temporary
-    directory and moved into ``dist-dir`` atomically. An interrupt stops the build
-    process and everything it started.
+    (:func:`~manywheels.stages._environment.host_build_environment`). Uses
+    ``--installer uv`` when uv is available (faster build environments). The sdist is
+    written to a temporary directory and moved into ``dist-dir`` atomically. An interrupt
+    stops the build's whole process group and waits for it.
 
     Raises:
         SdistBuildError: the sdist build failed (the log path is named).
