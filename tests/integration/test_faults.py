@@ -296,3 +296,56 @@ def _read(path: Path) -> str:
         return path.read_text(errors="replace")
     except OSError:
         return ""
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@pytest.mark.parametrize(("posargs", "variables"), [
+    ([], {"MANYWHEELS_IMAGE": ""}),
+    (["--image", ""], {}),
+], ids=["MANYWHEELS_IMAGE=", "--image ''"])
+def test_an_empty_image_is_one_configuration_line(test_image: str, tmp_path: Path,
+                                                  posargs: list[str],
+                                                  variables: dict[str, str]) -> None:
+    project = make_project(tmp_path)
+    result = run_nox(project, "-s", "wheels", "--", *posargs,
+                     env=nox_env(test_image, **variables))
+    line = error_line(result, ExitCode.CONFIG)
+    assert "image (" in line and "expected an image reference" in line
+    assert MISLEADING not in result.stdout
+    assert not (project / "wheelhouse").exists()
+
+
+def test_twine_password_in_environment_pass_is_refused(test_image: str,
+                                                       tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    with (project / "pyproject.toml").open("a") as stream:
+        stream.write('environment-pass = ["TWINE_PASSWORD"]\n')
+    secret = "pypi-mw-planted-secret-0123456789"
+    result = run_nox(project, "-s", "wheels",
+                     env=nox_env(test_image, TWINE_PASSWORD=secret,
+                                 MANYWHEELS_TEST_COMMAND="env"))
+    line = error_line(result, ExitCode.CONFIG)
+    assert "environment-pass (pyproject.toml): TWINE_PASSWORD is a publishing credential" \
+        in line
+    assert secret not in result.stdout
+    assert not (project / "wheelhouse").exists()
+
+
+def test_other_secret_values_are_masked_in_console_and_logs(test_image: str,
+                                                            tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    secret = "mw-planted-token-9876543210"
+    result = run_nox(project, "-s", "wheels-build",
+                     env=nox_env(test_image, MY_API_TOKEN=secret, MANYWHEELS_PYTHON="cp312",
+                                 MANYWHEELS_ENVIRONMENT_PASS="MY_API_TOKEN",
+                                 MANYWHEELS_BEFORE_BUILD='echo "token=$MY_API_TOKEN"'))
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert "token=***" in result.stdout
+    log = project / "wheelhouse" / "logs" / "cp312-manylinux_x86_64" / "build.log"
+    assert "token=***" in log.read_text()
+    for path in [*project.rglob("*")]:
+        if path.is_file():
+            assert secret.encode() not in path.read_bytes(), path
+    assert secret not in result.stdout

@@ -201,3 +201,48 @@ def test_a_header_elsewhere_in_the_tree_is_still_missing() -> None:
     (finding,) = check_missing_dependency(facts)
     assert finding.check == "missing-header" and "ffi.h" in finding.cause
     assert "libffi" in finding.cause
+
+
+# --------------------------------------------------------------------------- credentials
+
+
+@pytest.mark.parametrize("name", ["TWINE_PASSWORD", "twine_username", "MANYWHEELS_PUBLISH_REPOSITORY_URL"])
+def test_publishing_credentials_in_environment_pass_are_refused(
+        project: Path, name: str) -> None:
+    with pytest.raises(ManywheelsError) as caught:
+        load_config(project, env={"MANYWHEELS_ENVIRONMENT_PASS": f"HOME {name}"})
+    assert caught.value.exit_code == ExitCode.CONFIG
+    assert str(caught.value).startswith(
+        f"environment-pass (MANYWHEELS_ENVIRONMENT_PASS): {name} is a publishing credential")
+    (project / "pyproject.toml").write_text(
+        '[project]\nname = "p"\nversion = "1"\n'
+        f'[tool.manywheels]\nenvironment-pass = ["{name}"]\n')
+    with pytest.raises(ManywheelsError, match=r"^environment-pass \(pyproject.toml\)"):
+        load_config(project, env={})
+
+
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_image_is_a_configuration_error(project: Path, value: str) -> None:
+    with pytest.raises(ManywheelsError) as caught:
+        load_config(project, env={"MANYWHEELS_IMAGE": value})
+    assert caught.value.exit_code == ExitCode.CONFIG
+    assert str(caught.value).startswith("image (MANYWHEELS_IMAGE): got ")
+    with pytest.raises(ManywheelsError, match=r"^image \(command line\)"):
+        load_config(project, env={}, flags={"image": ""})
+
+
+def test_secret_values_passed_in_are_masked(project: Path) -> None:
+    from manywheels.config._secrets import MASK, Masker
+    from manywheels.stages._environment import masked_sink, secret_masker
+
+    config = load_config(project, env={
+        "MANYWHEELS_ENVIRONMENT_PASS": "MY_API_TOKEN HOME SHORT_TOKEN",
+        "MANYWHEELS_ENVIRONMENT": "DB_PASSWORD=hunter2-db PLAIN=visible-value"})
+    host = {"MY_API_TOKEN": "tok-123456", "HOME": "/root", "SHORT_TOKEN": "ab"}
+    mask = secret_masker(config, host)
+    assert mask("a tok-123456 b hunter2-db /root visible-value ab") == (
+        f"a {MASK} b {MASK} /root visible-value ab")
+    lines: list[tuple[str, str]] = []
+    masked_sink(lambda line, stream: lines.append((line, stream)), mask)("x=tok-123456", "stdout")
+    assert lines == [(f"x={MASK}", "stdout")]
+    assert not Masker([])

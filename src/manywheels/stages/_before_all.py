@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from manywheels.errors import BeforeAllError, CommandError
 from manywheels.stages import _cache as cache
-from manywheels.stages._environment import container_environment
+from manywheels.stages._environment import container_environment, masked_sink, secret_masker
 from manywheels.stages._render import render
 
 if TYPE_CHECKING:
@@ -61,10 +61,12 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
     run.save_script(run.log_dir("before-all") / "before-all.sh", text)
     run.ui.info("running before-all")
     started = time.monotonic()
+    mask = secret_masker(run.config, run.host_env)
     with run.ui.target_output("before-all", log) as sink:
         try:
-            container.run(text, sink=sink)
+            container.run(text, sink=masked_sink(sink, mask))
         except CommandError as error:
+            error.tail = [mask(line) for line in error.tail]
             run.ui.error(f"before-all failed with exit code {error.returncode}; log: {log}")
             for line in error.tail[-10:]:
                 run.ui.error(f"  {line}")

@@ -26,6 +26,7 @@ from manywheels.errors import (
     StageFailedError,
 )
 from manywheels.plan._record import StageRecord
+from manywheels.stages._environment import masked_sink, secret_masker
 from manywheels.stages._run import Run
 
 __all__ = [
@@ -117,12 +118,15 @@ def run_stage_script(
     log = log_dir / f"{stage}.log"
     log.unlink(missing_ok=True)
     run.save_script(log_dir / f"{stage}.sh", script)
+    mask = secret_masker(run.config, run.host_env)
     with run.ui.target_output(identifier, log) as sink:
         sink.note(note)
-        listing = WheelListing(sink, wheel_dir) if wheel_dir is not None else None
+        output = masked_sink(sink, mask)
+        listing = WheelListing(output, wheel_dir) if wheel_dir is not None else None
         try:
-            container.run(script, sink=listing or sink)
-        except CommandError:
+            container.run(script, sink=listing or output)
+        except CommandError as error:
+            error.tail = [mask(line) for line in error.tail]
             run.report.record(
                 identifier, stage, status="failed",
                 duration_s=round(time.monotonic() - started, 3),
