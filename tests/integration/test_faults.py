@@ -349,3 +349,48 @@ def test_other_secret_values_are_masked_in_console_and_logs(test_image: str,
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
     assert secret not in result.stdout
+
+
+# --------------------------------------------------------------------------- clean-cache
+
+
+def test_clean_cache_removes_only_its_own_then_all_with_the_flag(private: PrivateEngine,
+                                                                 tmp_path: Path) -> None:
+    """On an engine shared with another user: clean-cache removes this cache-dir's
+    before-all image and lists it; the other user's image and volume stay until --all."""
+    from manywheels.stages._cache import BEFORE_ALL_LABEL, CACHE_LABEL, CACHE_OWNER_LABEL
+
+    project = make_project(tmp_path)
+    env = nox_env(private.image, DOCKER_HOST=private.host, MANYWHEELS_PYTHON="cp312",
+                  MANYWHEELS_CACHE_DIR=str(tmp_path / "cache"),
+                  MANYWHEELS_BEFORE_ALL="echo mw-before-all")
+    run_nox(project, "-s", "wheels-build", env=env)  # the wheel fails: no real Python
+    client = private.client()
+    try:
+        (mine,) = client.images.list(filters={"label": BEFORE_ALL_LABEL})
+        assert mine.labels[CACHE_OWNER_LABEL].endswith(f":{tmp_path / 'cache'}")
+        other = "otherhost:/home/other/.cache/manywheels"
+        scratch = client.containers.create(private.image, ["true"], network_mode="none")
+        scratch.commit("manywheels-before-all", "other-user",
+                       conf={"Labels": {BEFORE_ALL_LABEL: "k", CACHE_OWNER_LABEL: other}})
+        scratch.remove()
+        client.volumes.create("manywheels-cache-other-user",
+                              labels={CACHE_LABEL: "img", CACHE_OWNER_LABEL: other})
+
+        result = run_nox(project, "-s", "wheels-clean-cache", env=env)
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert f"removed before-all image {mine.tags[0]}" in result.stdout
+        left = [tag for image in client.images.list(filters={"label": BEFORE_ALL_LABEL})
+                for tag in image.tags]
+        assert left == ["manywheels-before-all:other-user"]
+        assert [v.name for v in client.volumes.list(filters={"label": CACHE_LABEL})] == [
+            "manywheels-cache-other-user"]
+
+        result = run_nox(project, "-s", "wheels-clean-cache", "--", "--all", env=env)
+        assert result.returncode == 0, result.stdout[-4000:]
+        assert "removed before-all image manywheels-before-all:other-user" in result.stdout
+        assert "removed cache volume manywheels-cache-other-user" in result.stdout
+        assert client.images.list(filters={"label": BEFORE_ALL_LABEL}) == []
+        assert client.volumes.list(filters={"label": CACHE_LABEL}) == []
+    finally:
+        client.close()

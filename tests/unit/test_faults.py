@@ -246,3 +246,51 @@ def test_secret_values_passed_in_are_masked(project: Path) -> None:
     masked_sink(lambda line, stream: lines.append((line, stream)), mask)("x=tok-123456", "stdout")
     assert lines == [(f"x={MASK}", "stdout")]
     assert not Masker([])
+
+
+# --------------------------------------------------------------------------- clean-cache
+
+
+def test_clean_cache_removes_only_its_own_cache_dir_objects(project: Path,
+                                                            tmp_path: Path) -> None:
+    from manywheels.stages import _cache as cache
+    from manywheels.stages import _cache_clear
+    from tests.fakes.engine import FakeEngine, FakeImage
+
+    config = load_config(project, env={}, overrides={"cache_dir": str(tmp_path / "mine")})
+    mine = cache.cache_owner(config)
+    theirs = cache.cache_owner(None, root=Path("/home/other/.cache/manywheels"))
+    assert mine != theirs
+    engine = FakeEngine([
+        FakeImage("manywheels-before-all:mine", labels={cache.BEFORE_ALL_LABEL: "k1",
+                                                        cache.CACHE_OWNER_LABEL: mine}),
+        FakeImage("manywheels-before-all:theirs", labels={cache.BEFORE_ALL_LABEL: "k2",
+                                                          cache.CACHE_OWNER_LABEL: theirs}),
+        FakeImage("manywheels-before-all:legacy", labels={cache.BEFORE_ALL_LABEL: "k3"}),
+        FakeImage("unrelated:1"),
+    ], local=False)
+    engine.create_volume("v-mine", {cache.CACHE_LABEL: "img", cache.CACHE_OWNER_LABEL: mine})
+    engine.create_volume("v-theirs", {cache.CACHE_LABEL: "img",
+                                      cache.CACHE_OWNER_LABEL: theirs})
+    cleared = _cache_clear.clear(config, engine=engine, env={})
+    assert cleared.images == ["manywheels-before-all:mine"]
+    assert cleared.volumes == ["v-mine"]
+    assert cleared.removed() == ["cache volume v-mine",
+                                 "before-all image manywheels-before-all:mine"]
+    assert sorted(engine.images_by_ref) == ["manywheels-before-all:legacy",
+                                            "manywheels-before-all:theirs", "unrelated:1"]
+    everything = _cache_clear.clear(config, engine=engine, env={}, everything=True)
+    assert sorted(everything.images) == ["manywheels-before-all:legacy",
+                                         "manywheels-before-all:theirs"]
+    assert everything.volumes == ["v-theirs"]
+    assert sorted(engine.images_by_ref) == ["unrelated:1"]
+
+
+def test_before_all_keys_differ_per_cache_owner() -> None:
+    from manywheels.engine import ImageInfo
+    from manywheels.stages import _cache as cache
+
+    image = ImageInfo("img", "sha256:1", "img@sha256:1")
+    assert cache.before_all_key(image, "s", {}, "h:/a") != cache.before_all_key(
+        image, "s", {}, "h:/b")
+    assert cache.volume_name("img", "h:/a") != cache.volume_name("img", "h:/b")

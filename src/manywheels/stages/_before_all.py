@@ -32,13 +32,16 @@ def render_before_all(script: str) -> str:
     return render("before_all.sh.j2", before_all=script)
 
 
-def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, str]) -> str | None:
-    """The before-all image key (:func:`manywheels.stages._cache.before_all_key`); ``None``
-    without before-all, with ``cache = false`` or in a dry run."""
+def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, str],
+                   host_env: Mapping[str, str] | None = None) -> str | None:
+    """The before-all image key (:func:`manywheels.stages._cache.before_all_key`, for this
+    configuration's cache-dir; ``host_env`` locates the default one); ``None`` without
+    before-all, with ``cache = false`` or in a dry run."""
     script = config.before_all.strip()
     if not script or not config.cache or config.dry_run:
         return None
-    return cache.before_all_key(info, render_before_all(script), environment)
+    owner = cache.cache_owner(config, host_env)
+    return cache.before_all_key(info, render_before_all(script), environment, owner)
 
 
 def reuse_image(run: Run, ref: str, image: str, key: str | None) -> None:
@@ -74,12 +77,14 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
     took = time.monotonic() - started
     run.ui.info(f"before-all done in {took:.1f} s")
     environment = container_environment(run.config, run.host_env)
-    key = before_all_key(run.config, run.image(ref), environment)
+    key = before_all_key(run.config, run.image(ref), environment, run.host_env)
     image = None
     if key is not None:
+        owner = {cache.CACHE_OWNER_LABEL: cache.cache_owner(run.config, run.host_env),
+                 cache.PROJECT_LABEL: str(run.config.project_dir)}
         try:
             image = cache.commit_before_all(run.engine, container, run.image(ref), key,
-                                            environment)
+                                            environment, owner=owner)
         except cache.CacheError as error:
             run.ui.warn(f"before-all: {error}; the next run runs it again")
         else:
