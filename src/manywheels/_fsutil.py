@@ -28,13 +28,16 @@ _REASONS = {
 _NOT_A_DIRECTORY = (errno.ENOTDIR, errno.EEXIST, errno.EISDIR)
 
 
-def output_error(error: OSError, what: str, path: Path | str | None = None) -> OutputError:
+def output_error(error: OSError, what: str, path: Path | str | None = None, *,
+                 verb: str = "write") -> OutputError:
     """The one-line :class:`~manywheels.errors.OutputError` of a failed write.
 
     Args:
         error: the operating system's error.
         what: what was being written (``the output-dir lock``, ``the log``).
-        path: the path written (default: the error's own file name).
+        path: the path written (default: the error's own file name; ``""``: none).
+        verb: what failed (``write``; ``use`` when it is not known whether a read or a
+            write failed).
 
     Returns:
         ``cannot write <what> <path>: <reason>; ...`` naming a fix.
@@ -44,7 +47,7 @@ def output_error(error: OSError, what: str, path: Path | str | None = None) -> O
     fix = ("choose another directory" if error.errno in _NOT_A_DIRECTORY
            else "make it writable and give it free space, or choose another directory")
     named = f" {str(where)!r}" if str(where) else ""
-    msg = f"cannot write {what}{named}: {reason}; {fix} (--dist-dir, --output-dir)"
+    msg = f"cannot {verb} {what}{named}: {reason}; {fix} (--dist-dir, --output-dir)"
     return OutputError(msg)
 
 

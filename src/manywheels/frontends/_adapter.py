@@ -264,7 +264,7 @@ def _file_error(error: OSError, run: Run | None) -> OutputError:
     """An :class:`OSError` that escaped a stage, as one line: the file it names, else the
     directories the run writes."""
     if error.filename is not None or run is None:
-        return output_error(error, "the file")
+        return output_error(error, "the file", verb="use")
     where = f"dist-dir {run.config.dist_dir} or output-dir {run.config.output_dir}"
     return output_error(error, f"into {where}", "")
 

@@ -317,7 +317,7 @@ def fatal_error(error: BaseException, run: Run) -> ManywheelsError | None:
         return error
     if isinstance(error, OSError):
         if error.filename:
-            return output_error(error, "the file")
+            return output_error(error, "the file", verb="use")
         where = f"dist-dir {run.config.dist_dir} or output-dir {run.config.output_dir}"
         return output_error(error, f"into {where}", "")
     return None

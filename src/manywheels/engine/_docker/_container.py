@@ -282,7 +282,9 @@ class DockerContainer:
 
         Raises:
             ValueError: ``dest`` is not absolute.
-            OSError: the engine did not take the archive.
+            OSError: a host file cannot be read.
+            EngineError: the engine did not take the archive.
+            EngineUnavailableError: the engine went away.
         """
         dest_path = PurePosixPath(dest)
         if not dest_path.is_absolute():
@@ -293,18 +295,20 @@ class DockerContainer:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as buffer:
             skipped = pack_tree(buffer, src, dest_path, exclude=exclude, mode=mode)
             buffer.seek(0)
-            try:
-                ok = self.engine.client.api.put_archive(self.id, "/", buffer)
-            except docker.errors.APIError:
-                ok = False
+            what = f"cannot copy {src} into {self.name}"
+            with self._call(what):
+                try:
+                    ok = self.engine.client.api.put_archive(self.id, "/", buffer)
+                except docker.errors.APIError:
+                    ok = False
             if not ok:  # an engine that wants the parent to exist
                 self.run(["mkdir", "-p", str(dest_path.parent)])
                 buffer.seek(0)
-                with self._call(f"cannot copy {src} into {self.name}"):
+                with self._call(what):
                     ok = self.engine.client.api.put_archive(self.id, "/", buffer)
         if not ok:
-            msg = f"copy of {src} into the container at {dest} failed"
-            raise OSError(msg)
+            msg = f"{what} at {dest}: the engine did not take the archive"
+            raise EngineError(msg)
         return skipped
 
     def copy_out(self, src: str, dest: Path) -> None:
