@@ -50,7 +50,8 @@ __all__ = [
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 
-Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path"]
+Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
+               "level"]
 
 
 @dataclass(frozen=True)
@@ -218,6 +219,12 @@ OPTIONS: tuple[Option, ...] = (
            example="https://test.pypi.org/legacy/", meaning="the index's upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
            "publish wheels the run report does not record as tested"),
+    Option("build-verbosity", "level", 0,
+           "0: one line per identifier and stage, failing logs' tails (full logs in "
+           "output-dir/logs); 1 or more (-v): stream every output line",
+           example=0, default_text="`0`",
+           meaning="`0`: one line per identifier and stage, the tail of a failing log (full "
+           "logs in `<output-dir>/logs/`); `1` or more (`-v`): stream every output line"),
 )
 
 
@@ -269,6 +276,7 @@ class Config:
     repository: str | None = None
     repository_url: str | None = None
     allow_untested: bool = False
+    build_verbosity: int = 0
     requires_python: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
@@ -335,6 +343,15 @@ def _as_table(option: Option, source: str, value: object) -> dict[str, str]:
     return items
 
 
+def _as_level(option: Option, source: str, value: object) -> int:
+    """A whole number >= 0 (``build-verbosity``), from an int or its digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise _type_error(option, source, value, "a whole number >= 0")
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -358,6 +375,8 @@ def _parse(option: Option, source: str, value: object) -> Any:
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
         raise _type_error(option, source, value, "a whole number >= 1")
+    if kind == "level":
+        return _as_level(option, source, value)
     if kind == "choice":
         if isinstance(value, str) and value in option.choices:
             return value
@@ -505,6 +524,8 @@ def argument_parser(prog: str = "manywheels") -> argparse.ArgumentParser:
             )
         else:
             parser.add_argument(option.flag, dest=dest, default=argparse.SUPPRESS, help=option.help)
+    parser.add_argument("-v", dest="build-verbosity", action="count", default=argparse.SUPPRESS,
+                        help="stream every output line (build-verbosity 1; -vv: 2)")
     return parser
 
 

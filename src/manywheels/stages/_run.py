@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 
 from manywheels import _signals as signals
+from manywheels._commands import stage_command
 from manywheels._fsutil import atomic_write_text
 from manywheels._lock import DirectoryLock, classify_leftovers
 from manywheels._ui import UI
@@ -110,7 +111,8 @@ class Run:
         host_env: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
-        self.ui = ui or UI(prefix=config.effective_jobs > 1)
+        self.ui = ui or UI.for_run(verbosity=config.build_verbosity,
+                                   prefix=config.effective_jobs > 1)
         self.run_id = new_run_id()
         self.host_env = dict(os.environ if host_env is None else host_env)
         self._engine = engine
@@ -274,7 +276,7 @@ class Run:
             cache.prepare(container, caches)
             if cached is not None:
                 self.ui.info(f"before-all: reusing the image {cached} (before-all does not run "
-                             "again; clear it with `nox -s wheels-clean-cache`)")
+                             f"again; clear it with `{stage_command('clean-cache')}`)")
                 self.report.set_section("before_all", ref, status="cached", image=cached,
                                         key=key)
                 self._before_all_done.add(ref)
