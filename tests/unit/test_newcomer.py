@@ -72,3 +72,22 @@ def test_the_readme_nox_l_sample_is_what_nox_prints(tmp_path: Path) -> None:
     assert listed.returncode == 0, listed.stderr
     printed = (listed.stdout + listed.stderr).replace(str(project), "/src/your-project")
     assert printed.strip().splitlines() == _readme_nox_list()
+
+
+@pytest.mark.parametrize(("command", "hint"), [
+    (("manywheels", "repair"), "(manywheels build)"),
+    (("invoke", "wheels.repair"), "(invoke wheels.build)"),
+    (("nox", "-s", "wheels-repair"), "(nox -s wheels-build)"),
+])
+def test_hints_name_the_front_end_in_use(tmp_path: Path, command: tuple[str, ...],
+                                         hint: str) -> None:
+    """Nothing built yet: repair says how to build, in the words of the front end used."""
+    (tmp_path / "pyproject.toml").write_text(PYPROJECT)
+    (tmp_path / "noxfile.py").write_text("import manywheels.nox\n\nmanywheels.nox.register()\n")
+    (tmp_path / "tasks.py").write_text(
+        "from invoke import Collection\n\nimport manywheels.invoke\n\n"
+        "ns = Collection()\nns.add_collection(manywheels.invoke.ns)\n")
+    result = run(tmp_path, *command)
+    assert result.returncode == ExitCode.NOTHING_TO_DO, result.stdout + result.stderr
+    out = result.stdout + result.stderr
+    assert f"run the build stage first {hint}" in out, out

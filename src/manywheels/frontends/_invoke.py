@@ -208,7 +208,8 @@ def stage_task(stage: Stage, chain: Chain | None = None) -> Task[Any]:
 
 def _chain_task(chain: Chain) -> Task[Any]:
     def all_(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-        error: ManywheelsError | None = chain.finish()
+        with using_frontend("invoke", SECTION):
+            error: ManywheelsError | None = chain.finish()
         for line in chain.lines:
             print(line, flush=True)
         if error is not None:

@@ -114,7 +114,8 @@ def register(prefix: str = "wheels", *, project_dir: str | Path | None = None,
                        _session(stage, base, dict(overrides), chain, prefix))
 
     def chain_session(session: Session) -> None:
-        error = chain.finish()
+        with using_frontend("nox", prefix):
+            error = chain.finish()
         for line in chain.lines:
             session.log(line)
         if error is not None:
