@@ -137,10 +137,6 @@ class UI:
         if was_open:
             self._print("::endgroup::")
 
-    def line(self, text: str) -> None:
-        """A plain line of our own (no prefix), e.g. the closing lines of a run."""
-        self._print(text)
-
     def result(self, stage: str, row: SummaryRow) -> None:
         """One identifier's stage ended: one line (status, seconds, wheel or reason),
         outside a live display (a live table shows it instead)."""
@@ -186,16 +182,16 @@ class UI:
                 reported: bool = False) -> None:
         """The end of a stage: on a live display, a summary table (wheel names never
         broken); elsewhere, one line per row (unless ``reported``: :meth:`result` printed
-        them), the end of the log group, one tally line and each failure's log tail."""
+        them), the end of the log group and one tally line. Then each failure's log tail."""
         if self.live:
             self._table(title, rows)
-            return
-        if not reported:
-            stage = title.split(maxsplit=1)[0]
-            for row in rows:
-                self.result(stage, row)
-        self.end_group()
-        self._print(f"manywheels: {title}: {tally(rows)}")
+        else:
+            if not reported:
+                stage = title.split(maxsplit=1)[0]
+                for row in rows:
+                    self.result(stage, row)
+            self.end_group()
+            self._print(f"manywheels: {title}: {tally(rows)}")
         for row in rows:
             if row.status == "failed" and row.log is not None:
                 self.log_tail(row.log)

@@ -189,3 +189,16 @@ def test_atomic_writes_respect_the_umask(tmp_path: Path, umask: int, mode: int) 
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == mode
+
+
+def test_a_terminal_gets_the_table_then_the_failing_tail(tmp_path: Path) -> None:
+    log = tmp_path / "test.log"
+    log.write_text("collected 3 items\nE   AssertionError: planted\n")
+    ui, out = plain_ui(live=True)
+    ui.result("test", SummaryRow("cp312-manylinux_x86_64", "failed", 1.0, "exit code 1"))
+    ui.summary("test summary", [SummaryRow("cp312-manylinux_x86_64", "failed", 1.0,
+                                           "exit code 1", log=log)], reported=True)
+    text = out.getvalue()
+    assert "manywheels: test cp312" not in text  # the live board showed it
+    assert "┃ identifier" in text
+    assert text.rstrip().endswith("  | E   AssertionError: planted")
