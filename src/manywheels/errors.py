@@ -30,6 +30,7 @@ __all__ = [
     "PublishError",
     "PythonTagMissingError",
     "SdistBuildError",
+    "SessionClashError",
     "StageFailedError",
 ]
 
@@ -47,7 +48,8 @@ class ExitCode:
     NOTHING_TO_DO = 7
     PUBLISH = 8
     LOCKED = 9
-    OUTPUT = 10
+    SESSION_CLASH = 10
+    OUTPUT = 11
     SIGINT = 130
     SIGTERM = 143
 
@@ -76,6 +78,13 @@ class PythonTagMissingError(ConfigError):
 
 class ForeignRecordError(ConfigError):
     """The output-dir holds the run record of another project (one project per output-dir)."""
+
+
+class SessionClashError(ConfigError):
+    """``manywheels init``: the noxfile already defines a session named like manywheels'
+    (``wheels``, ``wheels-build``, ...), which would silently replace it."""
+
+    exit_code = ExitCode.SESSION_CLASH
 
 
 class ProjectError(ManywheelsError):
@@ -134,7 +143,7 @@ class LockedError(ManywheelsError):
 class OutputError(ManywheelsError):
     """A file or directory manywheels writes (dist-dir, output-dir, a log, a wheel, the run
     report) cannot be written: read-only, full, not a directory, permission denied. The
-    message names the path and the reason; the run stops (exit code 10)."""
+    message names the path and the reason; the run stops (exit code 11)."""
 
     exit_code = ExitCode.OUTPUT
 

@@ -58,7 +58,7 @@ def _stage(name: str, error: BaseException | None) -> Stage:
 ])
 def test_output_error_names_the_path_and_the_reason(code: int, reason: str) -> None:
     error = output_error(OSError(code, "raw", "/out/x.log"), "the log")
-    assert isinstance(error, OutputError) and error.exit_code == ExitCode.OUTPUT == 10
+    assert isinstance(error, OutputError) and error.exit_code == ExitCode.OUTPUT == 11
     text = str(error)
     assert text.startswith(f"cannot write the log '/out/x.log': {reason}; ")
     assert "\n" not in text

@@ -127,6 +127,8 @@ def argument_parser(prog: str = "manywheels") -> argparse.ArgumentParser:
             )
         else:
             parser.add_argument(option.flag, dest=dest, default=argparse.SUPPRESS, help=option.help)
+    parser.add_argument("-v", dest="build-verbosity", action="count", default=argparse.SUPPRESS,
+                        help="stream every output line (build-verbosity 1; -vv: 2)")
     return parser
 
 

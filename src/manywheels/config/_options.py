@@ -17,7 +17,8 @@ __all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "OPTIONS", "Kind", "Option", "m
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 
-Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path"]
+Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
+               "level"]
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,12 @@ OPTIONS: tuple[Option, ...] = (
            example="https://test.pypi.org/legacy/", meaning="the index's upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
            "publish wheels the run report does not record as tested"),
+    Option("build-verbosity", "level", 0,
+           "0: one line per identifier and stage, failing logs' tails (full logs in "
+           "output-dir/logs); 1 or more (-v): stream every output line",
+           example=0, default_text="`0`",
+           meaning="`0`: one line per identifier and stage, the tail of a failing log (full "
+           "logs in `<output-dir>/logs/`); `1` or more (`-v`): stream every output line"),
 )
 
 

@@ -222,6 +222,7 @@ def build_sdist(run: Run) -> SdistInfo:
                 if process.stdout is not None:
                     process.stdout.close()
         if code != 0:
+            run.ui.log_tail(log)
             msg = f"building the sdist failed with exit code {code}; log: {log}"
             raise _failed(run, msg, log, exit_code=code)
         built = sorted(Path(tmp).glob("*.tar.gz"))
