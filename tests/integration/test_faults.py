@@ -337,18 +337,24 @@ def test_other_secret_values_are_masked_in_console_and_logs(test_image: str,
                                                             tmp_path: Path) -> None:
     project = make_project(tmp_path)
     secret = "mw-planted-token-9876543210"
-    result = run_nox(project, "-s", "wheels-build",
-                     env=nox_env(test_image, MY_API_TOKEN=secret, MANYWHEELS_PYTHON="cp312",
-                                 MANYWHEELS_ENVIRONMENT_PASS="MY_API_TOKEN",
-                                 MANYWHEELS_BEFORE_BUILD='echo "token=$MY_API_TOKEN"'))
+    env = nox_env(test_image, MY_API_TOKEN=secret, MANYWHEELS_PYTHON="cp312",
+                  MANYWHEELS_ENVIRONMENT_PASS="MY_API_TOKEN", MANYWHEELS_BUILD_VERBOSITY="1",
+                  MANYWHEELS_BEFORE_BUILD='echo "token=$MY_API_TOKEN"')
+    result = run_nox(project, "-s", "wheels-build", env=env)
     assert result.returncode == 0, result.stdout[-4000:]
     assert "token=***" in result.stdout
     log = project / "wheelhouse" / "logs" / "cp312-manylinux_x86_64" / "build.log"
     assert "token=***" in log.read_text()
+    # A failure's tail, shown without streaming, is masked too.
+    env.update(MANYWHEELS_BUILD_VERBOSITY="0",
+               MANYWHEELS_BEFORE_BUILD='echo "token=$MY_API_TOKEN"; exit 3')
+    failed = run_nox(project, "-s", "wheels-build", env=env)
+    assert failed.returncode == ExitCode.STAGE_FAILED, failed.stdout[-4000:]
+    assert "token=***" in failed.stdout
     for path in [*project.rglob("*")]:
         if path.is_file():
             assert secret.encode() not in path.read_bytes(), path
-    assert secret not in result.stdout
+    assert secret not in result.stdout and secret not in failed.stdout
 
 
 # --------------------------------------------------------------------------- clean-cache
