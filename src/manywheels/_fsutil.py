@@ -1,13 +1,65 @@
-"""Small file helpers: atomic writes and hashing."""
+"""Small file helpers: atomic writes, hashing, and one-line errors for failed writes."""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_copy", "atomic_write_text", "new_file_mode", "sha256_file"]
+from manywheels.errors import OutputError
+
+__all__ = ["atomic_copy", "atomic_write_text", "new_file_mode", "output_error", "sha256_file",
+           "writing"]
+
+_REASONS = {
+    errno.EROFS: "the file system is read-only",
+    errno.ENOSPC: "no space left on the device",
+    errno.EDQUOT: "the disk quota is exhausted",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+    errno.ENOTDIR: "a path component is not a directory",
+    errno.EEXIST: "a file of that name exists and is not a directory",
+    errno.EISDIR: "it is a directory",
+}
+
+_NOT_A_DIRECTORY = (errno.ENOTDIR, errno.EEXIST, errno.EISDIR)
+
+
+def output_error(error: OSError, what: str, path: Path | str | None = None, *,
+                 verb: str = "write") -> OutputError:
+    """The one-line :class:`~manywheels.errors.OutputError` of a failed write.
+
+    Args:
+        error: the operating system's error.
+        what: what was being written (``the output-dir lock``, ``the log``).
+        path: the path written (default: the error's own file name; ``""``: none).
+        verb: what failed (``write``; ``use`` when it is not known whether a read or a
+            write failed).
+
+    Returns:
+        ``cannot write <what> <path>: <reason>; ...`` naming a fix.
+    """
+    where = path if path is not None else (error.filename or "")
+    reason = _REASONS.get(error.errno or -1) or error.strerror or str(error)
+    fix = ("choose another directory" if error.errno in _NOT_A_DIRECTORY
+           else "make it writable and give it free space, or choose another directory")
+    named = f" {str(where)!r}" if str(where) else ""
+    msg = f"cannot {verb} {what}{named}: {reason}; {fix} (--dist-dir, --output-dir)"
+    return OutputError(msg)
+
+
+@contextmanager
+def writing(what: str, path: Path | str | None = None) -> Iterator[None]:
+    """Turn an :class:`OSError` of the block into an
+    :class:`~manywheels.errors.OutputError` (see :func:`output_error`)."""
+    try:
+        yield
+    except OSError as error:
+        raise output_error(error, what, path) from None
 
 
 def _process_umask() -> int:

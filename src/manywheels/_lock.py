@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from manywheels._fsutil import output_error, writing
 from manywheels.errors import LockedError
 
 __all__ = [
@@ -178,6 +179,8 @@ class DirectoryLock:
 
         Raises:
             LockedError: another process holds it (names the directory and the holder).
+            OutputError: the directory or its lock file cannot be written (read-only,
+                full, not a directory).
         """
         if self._held:
             return
@@ -187,8 +190,10 @@ class DirectoryLock:
                 _held[self.path] = (shared[0], shared[1] + 1)
                 self._held = True
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            with writing(f"the {self.role}", self.directory):
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            with writing(f"the {self.role} lock", self.path):
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as error:
@@ -207,8 +212,12 @@ class DirectoryLock:
                 "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]) if sys.argv else "",
                 "since": time.time(),
             }
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, (json.dumps(info) + "\n").encode(), 0)
+            except OSError as error:
+                os.close(fd)
+                raise output_error(error, f"the {self.role} lock", self.path) from None
             _held[self.path] = (fd, 1)
             self._held = True
 

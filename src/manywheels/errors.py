@@ -24,6 +24,7 @@ __all__ = [
     "NoWheelBuiltError",
     "NotBuiltError",
     "NothingToDoError",
+    "OutputError",
     "PolicyError",
     "ProjectError",
     "PublishError",
@@ -48,6 +49,7 @@ class ExitCode:
     PUBLISH = 8
     LOCKED = 9
     SESSION_CLASH = 10
+    OUTPUT = 11
     SIGINT = 130
     SIGTERM = 143
 
@@ -136,6 +138,14 @@ class LockedError(ManywheelsError):
     """Another run holds the lock of the dist-dir or output-dir (:mod:`manywheels._lock`)."""
 
     exit_code = ExitCode.LOCKED
+
+
+class OutputError(ManywheelsError):
+    """A file or directory manywheels writes (dist-dir, output-dir, a log, a wheel, the run
+    report) cannot be written: read-only, full, not a directory, permission denied. The
+    message names the path and the reason; the run stops (exit code 11)."""
+
+    exit_code = ExitCode.OUTPUT
 
 
 class CommandError(ManywheelsError):

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from manywheels.config._options import BY_KEY, Option
+from manywheels.config._secrets import check_environment_pass
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import PythonTag, parse_python_tag
 
@@ -78,6 +79,9 @@ def parse_value(option: Option, source: str, value: object) -> Any:
     """
     kind = option.kind
     if kind in {"str", "optstr"}:
+        if option.key == "image" and isinstance(value, str) and not value.strip():
+            raise _type_error(option, source, value,
+                              "an image reference (e.g. quay.io/pypa/manylinux_2_28_x86_64)")
         if isinstance(value, str):
             return value
         raise _type_error(option, source, value, "a string")
@@ -104,7 +108,10 @@ def parse_value(option: Option, source: str, value: object) -> Any:
             return Path(value)
         raise _type_error(option, source, value, "a path")
     if kind == "list":
-        return tuple(_as_list(option, source, value))
+        items = tuple(_as_list(option, source, value))
+        if option.key == "environment-pass":
+            check_environment_pass(items, source)
+        return items
     if kind == "table":
         return _as_table(option, source, value)
     if kind == "python":

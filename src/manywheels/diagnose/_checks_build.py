@@ -3,8 +3,11 @@ lacks, and a package index the container cannot reach."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from manywheels.diagnose import logs
 from manywheels.diagnose._checks_common import failed_logs, locate, toml_list
+from manywheels.diagnose._includes import is_project_header, searched_dirs
 from manywheels.diagnose.model import Facts, Finding
 from manywheels.diagnose.packages import (
     install_command,
@@ -43,6 +46,16 @@ def _before_all_fix(facts: Facts, packages: list[str], searches: list[str]) -> s
     return fix
 
 
+def _own_header(match: logs.Match, text: str, tree_files: Collection[str]) -> bool:
+    """Whether a header the compile missed is the project's own: in a directory the
+    compile searched (:mod:`._includes`); anywhere in the tree when the log shows no
+    compile command."""
+    dirs = searched_dirs(text, match.line)
+    if dirs is None:
+        return bool(locate(match.value, tree_files))
+    return is_project_header(match.value, dirs, tree_files)
+
+
 def check_missing_dependency(facts: Facts) -> list[Finding]:
     """A header, library or pkg-config module the compile needs and the image lacks."""
     manager = _package_manager(facts)
@@ -51,7 +64,7 @@ def check_missing_dependency(facts: Facts) -> list[Finding]:
     for log in failed_logs(facts, "build"):
         items: list[tuple[str, str, str]] = []  # (kind, name, line)
         for match in logs.missing_headers(log.text):
-            if project is not None and locate(match.value, project.tree_files):
+            if project is not None and _own_header(match, log.text, project.tree_files):
                 continue  # the project's own header: see sdist-incomplete
             items.append(("header", match.value, match.line))
         items += [("library", m.value, m.line) for m in logs.missing_libraries(log.text)]

@@ -222,7 +222,8 @@ class Container(Protocol):
         mode: int | None = None,
     ) -> list[Path]:
         """Copy a host file or tree to the absolute container path ``dest``; return the
-        symbolic links skipped because they point outside ``src``. Raises OSError."""
+        symbolic links skipped because they point outside ``src``. Raises OSError (a host
+        file cannot be read), EngineError (the engine refused the archive)."""
 
     def copy_out(self, src: str, dest: Path) -> None:
         """Copy a container file or tree to the host path ``dest`` (atomically). Raises

@@ -24,14 +24,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
 from manywheels import _signals as signals
+from manywheels._fsutil import output_error
 from manywheels.config import OPTIONS, Config, argument_parser, load_config
-from manywheels.errors import ConfigError, ExitCode, ManywheelsError
+from manywheels.errors import ConfigError, ExitCode, ManywheelsError, OutputError
 from manywheels.stages._registry import Stage, StageOption
 from manywheels.stages._run import Run
 from manywheels.stages._shared import close_shared_runs, shared_run
@@ -91,8 +93,10 @@ class Failure:
 class Chain:
     """The failures of the chained stages of one front-end invocation.
 
-    After a stage failed for some identifiers, a later error of the chain (repair with
-    no raw wheel left, ...) is a consequence, not a new stop: it goes on too.
+    After a stage failed for some identifiers, a later "nothing to do" of the chain
+    (repair with no raw wheel left, ...) is a consequence, not a new stop: it goes on
+    too. Every other error stops the chain with its own code, whatever failed before
+    (the engine went away, the output cannot be written, ...).
     """
 
     def __init__(self) -> None:
@@ -112,7 +116,8 @@ class Chain:
 
     def goes_on_after(self, error: ManywheelsError) -> bool:
         """Record ``error`` of a chained stage; whether the chain goes on after it."""
-        if error.exit_code == ExitCode.STAGE_FAILED or self._failed:
+        consequence = self._failed and error.exit_code == ExitCode.NOTHING_TO_DO
+        if error.exit_code == ExitCode.STAGE_FAILED or consequence:
             self._failed = True
             return True
         return False
@@ -241,15 +246,21 @@ def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> 
     signals.install()  # SIGTERM -> Terminated (exit 143): containers are removed first
     run: Run | None = None
     try:
-        config, options = prepare()
-        values = stage.option_values(options)
-        run = shared_run(config)
-        if chain is not None:
-            chain.note_run(run)
         try:
-            stage.function(run, values)
-        finally:
-            run.ui.end_group()
+            config, options = prepare()
+            values = stage.option_values(options)
+            run = shared_run(config)
+            if chain is not None:
+                chain.note_run(run)
+            try:
+                stage.function(run, values)
+            finally:
+                run.ui.end_group()
+        except BrokenPipeError:
+            _quiet_stdout()
+            raise OutputError(_BROKEN_PIPE) from None
+        except OSError as os_error:
+            raise _file_error(os_error, run) from None
     except ManywheelsError as error:
         if run is not None and stage.diagnose:
             _print_diagnosis(run, error)
@@ -261,6 +272,27 @@ def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> 
         close_runs()
         raise
     return None
+
+
+_BROKEN_PIPE = "the reader of the output went away (a closed pipe): output stopped"
+
+
+def _quiet_stdout() -> None:
+    """After a closed pipe on stdout (``manywheels build --dry-run | head``): send the rest
+    of stdout to ``/dev/null``, so flushing at exit raises nothing."""
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+
+
+def _file_error(error: OSError, run: Run | None) -> OutputError:
+    """An :class:`OSError` that escaped a stage, as one line: the file it names, else the
+    directories the run writes."""
+    if error.filename is not None or run is None:
+        return output_error(error, "the file", verb="use")
+    where = f"dist-dir {run.config.dist_dir} or output-dir {run.config.output_dir}"
+    return output_error(error, f"into {where}", "")
 
 
 def _print_diagnosis(run: Run, error: ManywheelsError) -> None:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from manywheels._commands import stage_command
 from manywheels.errors import BeforeAllError, CommandError
 from manywheels.stages import _cache as cache
-from manywheels.stages._environment import container_environment
+from manywheels.stages._environment import container_environment, masked_sink, secret_masker
 from manywheels.stages._render import render
 
 if TYPE_CHECKING:
@@ -33,13 +33,16 @@ def render_before_all(script: str) -> str:
     return render("before_all.sh.j2", before_all=script)
 
 
-def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, str]) -> str | None:
-    """The before-all image key (:func:`manywheels.stages._cache.before_all_key`); ``None``
-    without before-all, with ``cache = false`` or in a dry run."""
+def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, str],
+                   host_env: Mapping[str, str] | None = None) -> str | None:
+    """The before-all image key (:func:`manywheels.stages._cache.before_all_key`, for this
+    configuration's cache-dir; ``host_env`` locates the default one); ``None`` without
+    before-all, with ``cache = false`` or in a dry run."""
     script = config.before_all.strip()
     if not script or not config.cache or config.dry_run:
         return None
-    return cache.before_all_key(info, render_before_all(script), environment)
+    owner = cache.cache_owner(config, host_env)
+    return cache.before_all_key(info, render_before_all(script), environment, owner)
 
 
 def reuse_image(run: Run, ref: str, image: str, key: str | None) -> None:
@@ -62,10 +65,12 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
     run.save_script(run.log_dir("before-all") / "before-all.sh", text)
     run.ui.info("running before-all")
     started = time.monotonic()
+    mask = secret_masker(run.config, run.host_env)
     with run.ui.target_output("before-all", log) as sink:
         try:
-            container.run(text, sink=sink)
+            container.run(text, sink=masked_sink(sink, mask))
         except CommandError as error:
+            error.tail = [mask(line) for line in error.tail]
             run.ui.error(f"before-all failed with exit code {error.returncode}; log: {log}")
             for line in error.tail[-10:]:
                 run.ui.error(f"  {line}")
@@ -73,12 +78,14 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
     took = time.monotonic() - started
     run.ui.info(f"before-all done in {took:.1f} s")
     environment = container_environment(run.config, run.host_env)
-    key = before_all_key(run.config, run.image(ref), environment)
+    key = before_all_key(run.config, run.image(ref), environment, run.host_env)
     image = None
     if key is not None:
+        owner = {cache.CACHE_OWNER_LABEL: cache.cache_owner(run.config, run.host_env),
+                 cache.PROJECT_LABEL: str(run.config.project_dir)}
         try:
             image = cache.commit_before_all(run.engine, container, run.image(ref), key,
-                                            environment)
+                                            environment, owner=owner)
         except cache.CacheError as error:
             run.ui.warn(f"before-all: {error}; the next run runs it again")
         else:

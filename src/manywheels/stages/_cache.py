@@ -40,6 +40,7 @@ import hashlib
 import json
 import os
 import re
+import socket
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -59,11 +60,14 @@ __all__ = [
     "CACHE_KINDS",
     "CACHE_LABEL",
     "CACHE_MOUNT",
+    "CACHE_OWNER_LABEL",
     "CCACHE_BIN",
+    "PROJECT_LABEL",
     "CacheError",
     "ContainerCaches",
     "before_all_key",
     "before_all_tag",
+    "cache_owner",
     "cache_root",
     "commit_before_all",
     "container_caches",
@@ -89,7 +93,12 @@ BEFORE_ALL_LABEL = "io.manywheels.before-all"
 """Label of the committed before-all images; its value is the full key."""
 CACHE_LABEL = "io.manywheels.cache"
 """Label of the named cache volumes (remote engines); its value is the image reference."""
-KEY_VERSION = "1"
+CACHE_OWNER_LABEL = "io.manywheels.cache-owner"
+"""Label of the cache volumes and before-all images: the cache-dir they belong to
+(:func:`cache_owner`, ``host:/path``); ``clean-cache`` removes only its own."""
+PROJECT_LABEL = "io.manywheels.project"
+"""Label naming the project directory that created a before-all image."""
+KEY_VERSION = "2"
 """Bumped when what goes into a before-all image changes."""
 
 _DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -120,6 +129,16 @@ def cache_root(config: Config, env: Mapping[str, str] | None = None) -> Path:
         return default_cache_root(env)
     path = config.cache_dir
     return path if path.is_absolute() else (config.project_dir / path).resolve()
+
+
+def cache_owner(config: Config | None, env: Mapping[str, str] | None = None,
+                root: Path | None = None) -> str:
+    """Who a cache volume or before-all image belongs to: ``<host>:<cache-dir>`` (the
+    cache-dir resolved; ``root`` overrides the configuration's), so engines shared by
+    several machines, users or cache-dirs keep their caches apart."""
+    if root is None:
+        root = cache_root(config, env) if config is not None else default_cache_root(env)
+    return f"{socket.gethostname()}:{root}"
 
 
 def image_slug(ref: str) -> str:
@@ -163,9 +182,11 @@ class ContainerCaches:
     ccache: bool = False
 
 
-def volume_name(ref: str) -> str:
-    """The named cache volume of an image on a remote engine."""
-    return f"manywheels-cache-{image_slug(ref)}"
+def volume_name(ref: str, owner: str = "") -> str:
+    """The named cache volume of an image on a remote engine, for one cache owner
+    (:func:`cache_owner`): ``manywheels-cache-<image-slug>-<owner hash>``."""
+    suffix = f"-{hashlib.sha256(owner.encode()).hexdigest()[:10]}" if owner else ""
+    return f"manywheels-cache-{image_slug(ref)}{suffix}"
 
 
 def container_caches(
@@ -207,9 +228,11 @@ def container_caches(
             raise CacheError(msg) from None
         volumes = {str(host_dir): CACHE_MOUNT}
     else:
-        name = volume_name(image.ref)
+        owner = cache_owner(config, env)
+        name = volume_name(image.ref, owner)
         try:
-            engine.create_volume(name, labels={CACHE_LABEL: image.ref})
+            engine.create_volume(name, labels={CACHE_LABEL: image.ref,
+                                               CACHE_OWNER_LABEL: owner})
         except EngineError as error:
             msg = f"cannot create the cache volume {name}: {error}"
             raise CacheError(msg) from None
@@ -287,12 +310,15 @@ def enable_ccache(container: Container) -> tuple[bool, str]:
 # --------------------------------------------------------------------------- before-all
 
 
-def before_all_key(image: ImageInfo, script: str, environment: Mapping[str, str]) -> str:
+def before_all_key(image: ImageInfo, script: str, environment: Mapping[str, str],
+                   owner: str = "") -> str:
     """The before-all cache key: a SHA-256 over the image id and digest, the rendered
-    before-all script and the container environment (names and values)."""
+    before-all script, the container environment (names and values) and the cache owner
+    (:func:`cache_owner`: each cache-dir has images of its own)."""
     payload = json.dumps(
         {"version": KEY_VERSION, "image_id": image.id, "digest": image.digest,
-         "script": script, "environment": dict(sorted(environment.items()))},
+         "script": script, "environment": dict(sorted(environment.items())),
+         "owner": owner},
         sort_keys=True,
     )
     return hashlib.sha256(payload.encode()).hexdigest()
@@ -314,13 +340,14 @@ def find_before_all_image(engine: Engine, key: str) -> str | None:
 
 def commit_before_all(
     engine: Engine, container: Container, base: ImageInfo, key: str,
-    environment: Mapping[str, str],
+    environment: Mapping[str, str], *, owner: Mapping[str, str] | None = None,
 ) -> str:
     """Commit ``container`` (just after before-all) as ``manywheels-before-all:<key>``.
 
     The image keeps the base image's configuration (``ENV``, ``CMD``, ``ENTRYPOINT``,
     labels); every variable in ``environment`` that the base does not set is blanked,
-    so no value passed into the run is stored in the image.
+    so no value passed into the run is stored in the image. ``owner`` adds labels naming
+    whose it is (:data:`CACHE_OWNER_LABEL`, :data:`PROJECT_LABEL`).
 
     Returns:
         The image tag.
@@ -339,7 +366,7 @@ def commit_before_all(
     blanked = [f"{name}=" for name in sorted(environment) if name not in config.env]
     labels = dict(config.labels)
     labels.update({BEFORE_ALL_LABEL: key, "io.manywheels.base-image": base.ref,
-                   "io.manywheels.base-id": base.id})
+                   "io.manywheels.base-id": base.id, **(owner or {})})
     conf: dict[str, Any] = {
         "Env": base_env + blanked,
         "Cmd": list(config.cmd or ("/bin/bash",)),

@@ -18,7 +18,9 @@ from manywheels.stages._cache import (
     BEFORE_ALL_LABEL,
     CACHE_KINDS,
     CACHE_LABEL,
+    CACHE_OWNER_LABEL,
     CacheError,
+    cache_owner,
     cache_root,
     default_cache_root,
 )
@@ -49,6 +51,13 @@ class Cleared:
     volumes: list[str] = field(default_factory=list)
     images: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+
+    def removed(self) -> list[str]:
+        """What was removed, one line each: ``cache directory /path (1.2 MB)``, ``cache
+        volume NAME``, ``before-all image NAME``."""
+        return ([f"cache directory {path}" for path in self.paths]
+                + [f"cache volume {name}" for name in self.volumes]
+                + [f"before-all image {name}" for name in self.images])
 
     def summary(self) -> str:
         """One line: ``removed 3 cache directories (12.5 MB), 1 before-all image``."""
@@ -93,8 +102,13 @@ def clear(
     engine: Engine | None = None,
     what: Collection[str] = (*CACHE_KINDS, "before-all"),
     env: Mapping[str, str] | None = None,
+    everything: bool = False,
 ) -> Cleared:
     """Clear caches: host cache directories, named cache volumes and before-all images.
+
+    Only the cache-dir's own: its host directories, and the volumes and images labelled
+    with its :func:`~manywheels.stages._cache.cache_owner` (other projects', users' and
+    machines' caches on a shared engine are left alone), unless ``everything``.
 
     Args:
         config: the configuration whose ``cache-dir`` to clear (default
@@ -104,6 +118,8 @@ def clear(
             only host directories are cleared.
         what: any of ``pip``, ``uv``, ``ccache``, ``before-all``.
         env: environment for the default location; default ``os.environ``.
+        everything: also every other manywheels cache volume and before-all image on the
+            engine (``clean-cache --all``).
 
     Returns:
         What was removed, and what was kept (in use).
@@ -132,15 +148,24 @@ def clear(
         result.bytes += size
     if engine is None:
         return result
-    _clear_volumes(engine, kinds, result)
+    owner = None if everything else cache_owner(config, env, root)
+    _clear_volumes(engine, kinds, result, owner)
     if "before-all" in what:
-        _clear_images(engine, result)
+        _clear_images(engine, result, owner)
     return result
 
 
-def _clear_volumes(engine: Engine, kinds: Collection[str], result: Cleared) -> None:
-    """Remove the named cache volumes (only when every cache kind is cleared)."""
+def _owned(labels: Mapping[str, str], owner: str | None) -> bool:
+    """Whether an object is the cache owner's (every one when ``owner`` is ``None``)."""
+    return owner is None or labels.get(CACHE_OWNER_LABEL) == owner
+
+
+def _clear_volumes(engine: Engine, kinds: Collection[str], result: Cleared,
+                   owner: str | None) -> None:
+    """Remove the owner's named cache volumes (only when every cache kind is cleared)."""
     for volume in _listed(engine.volumes, CACHE_LABEL, result):
+        if not _owned(volume.labels, owner):
+            continue
         if set(kinds) != set(CACHE_KINDS):
             result.kept.append(f"volume {volume.name}: holds every cache kind of its image; "
                                "clear all of them to remove it")
@@ -153,9 +178,11 @@ def _clear_volumes(engine: Engine, kinds: Collection[str], result: Cleared) -> N
             result.volumes.append(volume.name)
 
 
-def _clear_images(engine: Engine, result: Cleared) -> None:
-    """Remove the committed before-all images (one in use is kept)."""
+def _clear_images(engine: Engine, result: Cleared, owner: str | None) -> None:
+    """Remove the owner's committed before-all images (one in use is kept)."""
     for image in _listed(engine.images, BEFORE_ALL_LABEL, result):
+        if not _owned(image.labels, owner):
+            continue
         names = list(image.tags) or [image.id]
         try:
             engine.remove_image(image.id)
@@ -180,10 +207,11 @@ def _reason(error: EngineError) -> str:
     return text.split(": ", 1)[-1][:200]
 
 
-def clear_for_run(run: Run) -> Cleared:
+def clear_for_run(run: Run, *, everything: bool = False) -> Cleared:
     """Clear every cache of a run's configuration (the ``wheels-clean-cache`` session):
-    its ``cache-dir``, and the engine's cache volumes and before-all images. Without an
-    engine only the host directories are cleared (with a warning).
+    its ``cache-dir``, and the engine's cache volumes and before-all images of that
+    cache-dir (``everything``: every manywheels cache on the engine); list what was
+    removed. Without an engine only the host directories are cleared (with a warning).
 
     Raises:
         CacheError: a host directory that cannot be removed.
@@ -194,6 +222,9 @@ def clear_for_run(run: Run) -> Cleared:
         run.ui.warn(f"{error}: clearing the host cache directories only")
         engine = None
     root = cache_root(run.config, run.host_env)
-    result = clear(run.config, engine=engine, env=run.host_env)
-    run.ui.info(f"caches in {root}: {result.summary()}")
+    result = clear(run.config, engine=engine, env=run.host_env, everything=everything)
+    for line in result.removed():
+        run.ui.info(f"removed {line}")
+    scope = "every manywheels cache on the engine" if everything else f"caches in {root}"
+    run.ui.info(f"{scope}: {result.summary()}")
     return result

@@ -13,24 +13,28 @@ from packaging.utils import parse_wheel_filename
 
 from manywheels import _signals as signals
 from manywheels._commands import stage_command
-from manywheels._fsutil import sha256_file
+from manywheels._fsutil import output_error, sha256_file
 from manywheels._timing import Timing, measure
 from manywheels._ui import SummaryRow
 from manywheels.engine import Container, Sink
 from manywheels.errors import (
     CommandError,
+    EngineUnavailableError,
     ManywheelsError,
     NotBuiltError,
     NothingToDoError,
+    OutputError,
     StageFailedError,
 )
 from manywheels.plan._record import StageRecord
+from manywheels.stages._environment import masked_sink, secret_masker
 from manywheels.stages._run import Run
 
 __all__ = [
     "Job",
     "StageResult",
     "WheelListing",
+    "fatal_error",
     "is_pure",
     "run_jobs",
     "run_stage_script",
@@ -115,12 +119,15 @@ def run_stage_script(
     log = log_dir / f"{stage}.log"
     log.unlink(missing_ok=True)
     run.save_script(log_dir / f"{stage}.sh", script)
+    mask = secret_masker(run.config, run.host_env)
     with run.ui.target_output(identifier, log) as sink:
         sink.note(note)
-        listing = WheelListing(sink, wheel_dir) if wheel_dir is not None else None
+        output = masked_sink(sink, mask)
+        listing = WheelListing(output, wheel_dir) if wheel_dir is not None else None
         try:
-            container.run(script, sink=listing or sink)
-        except CommandError:
+            container.run(script, sink=listing or output)
+        except CommandError as error:
+            error.tail = [mask(line) for line in error.tail]
             run.report.record(
                 identifier, stage, status="failed",
                 duration_s=round(time.monotonic() - started, 3),
@@ -230,6 +237,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     result = StageResult(stage)
     rows: dict[str, SummaryRow] = {}
     workers = max(1, min(run.config.effective_jobs, len(jobs)))
+    fatal: list[ManywheelsError] = []  # the engine went away, an output cannot be written
 
     def execute(job: Job) -> SummaryRow:
         board.start(job.identifier)
@@ -241,6 +249,10 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
             took = time.monotonic() - started
             if run.cancelled.is_set():
                 return SummaryRow(job.identifier, "interrupted", took, "interrupted")
+            stop = fatal_error(error, run)
+            if stop is not None:
+                fatal.append(stop)
+                return SummaryRow(job.identifier, "failed", took, str(stop))
             if isinstance(error, CommandError):
                 last = next((line for line in reversed(error.tail) if line.strip()), "")
                 reason = f"exit code {error.returncode}{where}" + (
@@ -274,11 +286,12 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
                 run.ui.result(stage, row)
                 if row.status == "failed":
                     result.failures[job.identifier] = row.detail
-                    if run.config.fail_fast:
+                    if run.config.fail_fast or fatal:
                         stop = True
             if stop:
+                why = "stopped: " + str(fatal[0]) if fatal else "fail-fast"
                 for job in queue:
-                    rows[job.identifier] = SummaryRow(job.identifier, "skipped", None, "fail-fast")
+                    rows[job.identifier] = SummaryRow(job.identifier, "skipped", None, why)
                     run.ui.result(stage, rows[job.identifier])
                 queue = []
     except BaseException as error:
@@ -291,9 +304,26 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
 
     result.rows = [rows[job.identifier] for job in jobs if job.identifier in rows]
     run.ui.summary(f"{stage} summary", result.rows, reported=True)
+    if fatal:
+        raise fatal[0]
     if result.failures:
         raise StageFailedError(stage, result.failures)
     return result
+
+
+def fatal_error(error: BaseException, run: Run) -> ManywheelsError | None:
+    """The error that stops a whole stage, not just one identifier: the engine went away
+    (:class:`~manywheels.errors.EngineUnavailableError`), or an output cannot be written
+    (:class:`~manywheels.errors.OutputError`, or an :class:`OSError` of the host, as one).
+    ``None`` for an identifier's own failure."""
+    if isinstance(error, EngineUnavailableError | OutputError):
+        return error
+    if isinstance(error, OSError):
+        if error.filename:
+            return output_error(error, "the file", verb="use")
+        where = f"dist-dir {run.config.dist_dir} or output-dir {run.config.output_dir}"
+        return output_error(error, f"into {where}", "")
+    return None
 
 
 def _show_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:

@@ -6,12 +6,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from manywheels.engine import find_ca_bundle, index_environment
+from manywheels.config._secrets import Masker, is_secret_name
+from manywheels.engine import Sink, find_ca_bundle, index_environment
 
 if TYPE_CHECKING:
     from manywheels.config import Config
 
-__all__ = ["container_environment", "host_build_environment", "is_secret_name"]
+__all__ = ["container_environment", "host_build_environment", "is_secret_name",
+           "masked_sink", "secret_masker"]
+
 
 def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[str, str]:
     """The complete environment a container gets: an explicit allowlist.
@@ -28,21 +31,31 @@ def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[s
     return env
 
 
-_SECRET_WORDS = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "API_KEY", "APIKEY",
-                 "PRIVATE_KEY", "ACCESS_KEY", "AUTH")
-_SECRET_PREFIXES = ("TWINE_", "MANYWHEELS_PUBLISH_")
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a variable name looks like it holds a credential: ``TWINE_*``, or a name
-    containing TOKEN, PASSWORD, SECRET, CREDENTIAL, API_KEY, ACCESS_KEY, AUTH, ..."""
-    upper = name.upper()
-    return upper.startswith(_SECRET_PREFIXES) or any(word in upper for word in _SECRET_WORDS)
-
-
 def host_build_environment(host_env: Mapping[str, str]) -> dict[str, str]:
     """The environment of the sdist build on the host: the host's, minus every variable
     whose name looks like a credential (:func:`is_secret_name`), so a build backend or
     ``setup.py`` cannot print a token into the sdist log."""
     return {name: value for name, value in host_env.items() if not is_secret_name(name)}
 
+
+
+def secret_masker(config: Config, host_env: Mapping[str, str]) -> Masker:
+    """Masks the values of the variables passed into containers whose names look like
+    credentials (:func:`is_secret_name`): ``environment-pass`` names and ``environment``
+    keys. What containers print is shown and logged through it."""
+    passed = [host_env[name] for name in config.environment_pass
+              if name in host_env and is_secret_name(name)]
+    passed += [value for name, value in config.environment.items() if is_secret_name(name)]
+    return Masker(passed)
+
+
+def masked_sink(sink: Sink, mask: Masker) -> Sink:
+    """``sink``, receiving each line with the secret values masked (``sink`` itself when
+    there is nothing to mask)."""
+    if not mask:
+        return sink
+
+    def write(line: str, stream: str) -> None:
+        sink(mask(line), stream)
+
+    return write

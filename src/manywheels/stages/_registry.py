@@ -147,6 +147,12 @@ def _troubleshoot(run: Run, options: Mapping[str, Any]) -> object:
                                                  min_free_gib=float(options["min_free_gib"])))
 
 
+def _clean_cache(run: Run, options: Mapping[str, Any]) -> object:
+    from manywheels.stages._cache_clear import clear_for_run  # noqa: PLC0415
+
+    return clear_for_run(run, everything=bool(options["all"]))
+
+
 MIN_FREE_GIB = 5.0
 """troubleshoot's default ``--min-free-gib`` (checked equal to
 :data:`manywheels.stages.troubleshoot.DEFAULT_MIN_FREE_GIB` by the tests)."""
@@ -171,7 +177,11 @@ STAGES: tuple[Stage, ...] = (
           ), diagnose=False),
     Stage("clean-cache",
           "Clear the pip, uv and ccache caches and the before-all images (cache-dir).",
-          on_run("manywheels.stages._cache_clear:clear_for_run")),
+          _clean_cache, options=(
+              StageOption("all", "bool", False,
+                          "clear every manywheels cache volume and before-all image on the "
+                          "engine (every project's and user's), not only this cache-dir's"),
+          ), diagnose=False),
 )
 """Every stage, in the order front ends list them."""
 

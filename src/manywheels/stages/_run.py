@@ -218,7 +218,7 @@ class Run:
             # Host caches (pip, uv, ccache) mounted; a cached before-all image used as is.
             caches = cache.container_caches(self.config, info, self.engine, self.host_env)
             environment = container_environment(self.config, self.host_env)
-            key = _before_all.before_all_key(self.config, info, environment)
+            key = _before_all.before_all_key(self.config, info, environment, self.host_env)
             cached = cache.find_before_all_image(self.engine, key) if key else None
             container = self.engine.container(
                 cached or ref,

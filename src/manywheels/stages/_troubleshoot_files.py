@@ -18,6 +18,7 @@ from manywheels.diagnose.elf import wheel_versioned_symbols
 from manywheels.errors import ConfigError, ManywheelsError
 from manywheels.stages._common import is_pure
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._sdist import SDIST_SECTION
 
 __all__ = ["project_facts", "stage_logs", "wheel_audits"]
 
@@ -134,6 +135,8 @@ def stage_logs(run: Run, only: Mapping[str, str] | None = None, stage: str | Non
     for identifier, target in sorted(run.report.targets.items()):
         if only is not None and identifier not in only:
             continue
+        if not run.report.is_current(identifier):
+            continue  # an older sdist's logs explain nothing of the last run
         for name, record in sorted(target.get("stages", {}).items()):
             if stage is not None and name != stage:
                 continue
@@ -151,11 +154,20 @@ def stage_logs(run: Run, only: Mapping[str, str] | None = None, stage: str | Non
             text = _read(path)
             status = None
             if special == "sdist":
-                status = "passed" if "Successfully built" in text else "failed"
+                status = _sdist_status(run, text)
             elif stage == special:
                 status = "failed"
             found.append(LogText(special, special, f"logs/{special}/{special}.log", text, status))
     return tuple(found)
+
+
+def _sdist_status(run: Run, text: str) -> str:
+    """The last sdist build's status: as the run record says, else from its log."""
+    recorded = run.report.sections.get(SDIST_SECTION, {}).get("build", {})
+    status = recorded.get("status") if isinstance(recorded, dict) else None
+    if isinstance(status, str):
+        return status
+    return "passed" if "Successfully built" in text else "failed"
 
 
 def _recorded_raw_wheels(run: Run) -> list[tuple[str, str]]:

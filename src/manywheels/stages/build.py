@@ -9,198 +9,21 @@ leak in. Each raw wheel lands in ``dist-dir`` as soon as its identifier finishes
 from __future__ import annotations
 
 import contextlib
-import importlib.util
-import os
 import re
 import shlex
-import shutil
-import signal
-import subprocess
-import sys
-import tarfile
-import tempfile
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
-
-from packaging.metadata import parse_email
 
 from manywheels._fsutil import sha256_file
-from manywheels.config._project import is_excluded
-from manywheels.errors import NoWheelBuiltError, ProjectError, SdistBuildError
+from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
-from manywheels.stages._environment import host_build_environment
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
-
-
-@dataclass(frozen=True)
-class SdistInfo:
-    """A built sdist and the metadata the plan needs (from its ``PKG-INFO``)."""
-
-    path: Path
-    name: str
-    version: str
-    requires_python: str | None
-
-
-def read_sdist(path: Path) -> SdistInfo:
-    """Read name, version and Requires-Python from an sdist's ``PKG-INFO``.
-
-    Raises:
-        ProjectError: the file is not a readable sdist with PKG-INFO.
-    """
-    try:
-        with tarfile.open(path) as archive:
-            member = next(
-                (m for m in archive.getmembers() if m.name.count("/") == 1
-                 and m.name.endswith("/PKG-INFO")),
-                None,
-            )
-            stream = archive.extractfile(member) if member else None
-            text = stream.read().decode("utf-8", "replace") if stream else ""
-    except (OSError, tarfile.TarError) as error:
-        msg = f"{path} is not a readable sdist: {error}"
-        raise ProjectError(msg) from None
-    if not text:
-        msg = f"{path} has no PKG-INFO: not an sdist"
-        raise ProjectError(msg)
-    raw, _ = parse_email(text)
-    return SdistInfo(
-        path=path,
-        name=str(raw.get("name", "")),
-        version=str(raw.get("version", "")),
-        requires_python=raw.get("requires_python"),
-    )
-
-
-
-def copy_project_tree(src: Path, dest: Path, skip: Callable[[Path], bool]) -> None:
-    """Copy the project tree to ``dest`` (which must not exist) for the sdist build.
-
-    Files keep their modes and times. Symbolic links pointing inside the tree stay
-    links; links pointing outside it are replaced by a copy of their target (what a
-    build backend reading the tree would see); dangling outward links are left out.
-    ``skip`` (on host paths) leaves files and directories out.
-    """
-    root = src.resolve()
-    outward: list[Path] = []
-
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        ignored = set()
-        for name in names:
-            path = Path(directory) / name
-            if skip(path):
-                ignored.add(name)
-            elif path.is_symlink():
-                target = path.resolve()
-                if target != root and root not in target.parents:
-                    ignored.add(name)
-                    outward.append(path)
-        return ignored
-
-    shutil.copytree(root, dest, symlinks=True, ignore=ignore)
-    for link in outward:
-        copy = dest / link.relative_to(root)
-        if link.is_dir():
-            shutil.copytree(link, copy, symlinks=True)
-        elif link.exists():
-            shutil.copy2(link, copy)
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Stop a build process and everything it started (its own session)."""
-    for sig, grace in ((signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        try:
-            process.wait(timeout=grace)
-            break
-        except subprocess.TimeoutExpired:
-            continue
-
-
-def build_sdist(run: Run) -> SdistInfo:
-    """Build the project's sdist on the host with pypa/build into ``dist-dir``.
-
-    The build runs in a temporary copy of the project tree (``dist-dir``, ``output-dir``,
-    virtual environments and caches left out), so the tree itself is never written
-    (setuptools writes ``*.egg-info``), with the host environment minus credentials
-    (:func:`~manywheels.stages._environment.host_build_environment`). Uses
-    ``--installer uv`` when uv is available (faster build environments). The sdist is
-    written to a temporary directory and moved into ``dist-dir`` atomically. An interrupt
-    stops the build process and everything it started.
-
-    Raises:
-        SdistBuildError: the sdist build failed (the log path is named).
-    """
-    config = run.config
-    log = run.log_dir("sdist") / "sdist.log"
-    config.dist_dir.mkdir(parents=True, exist_ok=True)
-    outputs = {config.dist_dir.resolve(), config.output_dir.resolve()}
-
-    def skip(path: Path) -> bool:
-        return is_excluded(path.name, sdist=True) or path.resolve() in outputs
-
-    with tempfile.TemporaryDirectory(dir=config.dist_dir, prefix=".sdist-") as tmp, \
-            tempfile.TemporaryDirectory(prefix="manywheels-sdist-src-") as scratch:
-        source = Path(scratch) / config.project_dir.name
-        copy_project_tree(config.project_dir, source, skip)
-        command = sdist_command(tmp, str(source))
-        run.ui.info(f"building the sdist of {config.project_dir}")
-        started = time.monotonic()
-        with run.ui.target_output("sdist", log) as sink:
-            sink.note(" ".join(command))
-            process = subprocess.Popen(
-                command,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                cwd=source,
-                env=host_build_environment(os.environ),
-                start_new_session=True,
-            )
-            try:
-                assert process.stdout is not None
-                for line in process.stdout:
-                    sink(line.rstrip("\n"), "stdout")
-                code = process.wait()
-            except BaseException:
-                _kill_group(process)
-                raise
-            finally:
-                if process.stdout is not None:
-                    process.stdout.close()
-        if code != 0:
-            run.ui.log_tail(log)
-            msg = f"building the sdist failed with exit code {code}; log: {log}"
-            raise SdistBuildError(msg, log)
-        built = sorted(Path(tmp).glob("*.tar.gz"))
-        if len(built) != 1:
-            msg = f"the sdist build produced {len(built)} .tar.gz files; log: {log}"
-            raise SdistBuildError(msg, log)
-        target = config.dist_dir / built[0].name
-        built[0].replace(target)
-    info = read_sdist(target)
-    run.ui.info(f"sdist {target.name} built in {time.monotonic() - started:.1f} s")
-    return info
-
-
-def sdist_command(outdir: str, source: str) -> list[str]:
-    """The host command that builds the sdist (pypa/build; ``--installer uv`` when uv is
-    available: faster build environments). The real run and the dry run both use it."""
-    command = [sys.executable, "-m", "build", "--sdist"]
-    if shutil.which("uv") or importlib.util.find_spec("uv") is not None:
-        command += ["--installer", "uv"]
-    return [*command, "--outdir", outdir, source]
 
 
 def build_script(target: BuildStep, sdist_in_container: str) -> str:

@@ -115,11 +115,14 @@ def test_remote_engine_gets_a_named_volume(project: Path, tmp_path: Path) -> Non
     config = load_config(project, env={}, overrides={"cache_dir": str(tmp_path / "c")})
     engine = fake_engine("http://10.0.0.5:2375")
     mounts = cache.container_caches(config, IMAGE, engine)
-    name = "manywheels-cache-quay.io_pypa_manylinux_2_28_x86_64-latest"
+    owner = cache.cache_owner(config)
+    assert owner.endswith(f":{tmp_path / 'c'}")
+    name = cache.volume_name(IMAGE.ref, owner)
+    assert name.startswith("manywheels-cache-quay.io_pypa_manylinux_2_28_x86_64-latest-")
     assert mounts.volumes == {name: "/manywheels-cache"}
-    assert cache.volume_name(IMAGE.ref) == name
     assert mounts.host_dir is None and not (tmp_path / "c").exists()
-    assert engine.client.volumes.created == [(name, {cache.CACHE_LABEL: IMAGE.ref})]
+    assert engine.client.volumes.created == [
+        (name, {cache.CACHE_LABEL: IMAGE.ref, cache.CACHE_OWNER_LABEL: owner})]
 
 
 def test_cache_false_or_dry_run_mounts_nothing(project: Path, tmp_path: Path) -> None:

@@ -211,8 +211,10 @@ def test_remote_engine_gets_a_named_cache_volume(project: Path, tmp_path: Path) 
     run = make_run(make_config(project, cache=True, cache_dir=str(tmp_path / "c")), engine)
     with run:
         run.container()
-    name = cache.volume_name(IMAGE)
-    assert engine.volume_labels == {name: {cache.CACHE_LABEL: IMAGE}}
+    owner = cache.cache_owner(run.config)
+    name = cache.volume_name(IMAGE, owner)
+    assert engine.volume_labels == {name: {cache.CACHE_LABEL: IMAGE,
+                                           cache.CACHE_OWNER_LABEL: owner}}
     assert engine.containers[0].volumes == {name: cache.CACHE_MOUNT}
     assert not (tmp_path / "c").exists()
     # The scratch directory is made in the volume, after start.

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -13,12 +13,15 @@ import requests
 from docker.models.images import Image as ApiImage
 
 from manywheels.engine._protocol import EngineError, ImageInfo, ImageSummary
+from manywheels.errors import EngineUnavailableError
 
 __all__ = [
     "CONNECT_TIMEOUT",
     "context_host",
     "describe_host",
+    "engine_call",
     "engine_message",
+    "gone_message",
     "image_info",
     "image_summary",
     "refused",
@@ -65,10 +68,47 @@ def context_host(env: Mapping[str, str]) -> str | None:
 @contextmanager
 def refused(what: str) -> Iterator[None]:
     """Turn docker-py's errors (and those of the HTTP layer below it) into
-    :class:`EngineError` (``what``: the operation)."""
+    :class:`EngineError` (``what``: the operation); a lost connection into
+    :class:`~manywheels.errors.EngineUnavailableError`."""
+    try:
+        yield
+    except requests.ConnectionError as error:
+        raise EngineUnavailableError(gone_message("", what, error)) from None
+    except (docker.errors.DockerException, requests.RequestException, OSError) as error:
+        msg = f"{what}: {short(error)}"
+        raise EngineError(msg) from None
+
+
+def _lost_reason(error: BaseException) -> str:
+    """Why the connection to the engine ended, in a few words."""
+    text = short(error)
+    lowered = text.lower()
+    if "no such file" in lowered:
+        return "its socket is gone"
+    if "connection refused" in lowered:
+        return "nothing listens on its socket"
+    if "aborted" in lowered or "reset" in lowered or "broken pipe" in lowered:
+        return "the connection broke"
+    return text
+
+
+def gone_message(host: str, what: str, error: BaseException) -> str:
+    """The one line of an engine that stopped answering in the middle of ``what``."""
+    at = f" at {host}" if host else ""
+    return (f"the container engine{at} went away ({what}: {_lost_reason(error)}); start it "
+            "again and re-run (finished wheels are kept)")
+
+
+@contextmanager
+def engine_call(what: str, host: str, answers: Callable[[], bool]) -> Iterator[None]:
+    """Translate the errors of one engine call: :class:`EngineUnavailableError` when the
+    engine no longer answers (``answers()`` is false), else :class:`EngineError` naming
+    ``what`` and the engine's reason (a missing network, a refused create, ...)."""
     try:
         yield
     except (docker.errors.DockerException, requests.RequestException, OSError) as error:
+        if not answers():
+            raise EngineUnavailableError(gone_message(host, what, error)) from None
         msg = f"{what}: {short(error)}"
         raise EngineError(msg) from None
 

@@ -13,67 +13,23 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 import docker.errors
+import requests
 from docker.models.containers import Container as ApiContainer
 from docker.utils.socket import STDERR, frames_iter
 
 from manywheels._lock import owner_token
 from manywheels._timing import command_timer
-from manywheels.engine._docker._common import refused, short
+from manywheels.engine._docker._common import engine_call, gone_message, short
+from manywheels.engine._docker._stream import GATE, LineSplitter, open_gate
 from manywheels.engine._env import CA_BUNDLE_PATH, new_run_id
 from manywheels.engine._protocol import LABEL, OWNER_LABEL, RUN_LABEL, EngineError, Sink
 from manywheels.engine._tar import SPOOL_BYTES, file_archive, pack_tree, unpack_stream
-from manywheels.errors import CommandError, ImageNotFoundError
+from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoundError
 
 if TYPE_CHECKING:
     from manywheels.engine._docker._engine import DockerEngine
 
 __all__ = ["DockerContainer"]
-
-
-_GATE = 'IFS= read -r _ || true; exec "$@" </dev/null'
-"""Every command waits for one line on its stdin, then runs with stdin from /dev/null.
-
-The client sends that line once it holds the attached stream (:func:`_open_gate`), so no
-output can arrive in the same read as the HTTP upgrade response: docker-py reads the
-stream from the raw socket and loses bytes its HTTP reader buffered with the headers
-(docker/docker-py#2042, #3332; seen over TCP and forwarded sockets, where fast commands
-such as ``ls /opt/python`` then print nothing)."""
-
-
-def _open_gate(stream: Any) -> None:
-    """Release a command started under :data:`_GATE` (``stream``: the attached socket)."""
-    # docker-py hands back the socket itself, or a read-only socket.SocketIO around it
-    # (TCP and unix sockets through requests): writing goes to the socket (docker-py's
-    # documented way to write to an attached stream).
-    raw = stream if hasattr(stream, "sendall") else stream._sock
-    raw.sendall(b"\n")
-
-
-class _LineSplitter:
-    """Turns a byte stream into lines; keeps the last ``tail`` lines."""
-
-    def __init__(self, stream: str, sink: Sink | None, tail: deque[str]) -> None:
-        self.stream = stream
-        self.sink = sink
-        self.tail = tail
-        self.buffer = b""
-
-    def feed(self, data: bytes) -> None:
-        self.buffer += data
-        *lines, self.buffer = self.buffer.split(b"\n")
-        for raw in lines:
-            self._emit(raw)
-
-    def close(self) -> None:
-        if self.buffer:
-            self._emit(self.buffer)
-            self.buffer = b""
-
-    def _emit(self, raw: bytes) -> None:
-        line = raw.decode("utf-8", "replace").rstrip("\r")
-        self.tail.append(line)
-        if self.sink is not None:
-            self.sink(line, self.stream)
 
 
 class DockerContainer:
@@ -162,11 +118,15 @@ class DockerContainer:
             self._container = container
             container.start()
         except docker.errors.ImageNotFound:
-            self.remove()
+            self._remove_quietly()
             msg = f"image {self.image!r} is not present locally"
             raise ImageNotFoundError(msg) from None
+        except (docker.errors.DockerException, requests.RequestException, OSError) as error:
+            self._remove_quietly()
+            with self._call(f"cannot start a container of {self.image}"):
+                raise error from None
         except BaseException:
-            self.remove()
+            self._remove_quietly()
             raise
         if self.ca_bundle is not None:
             self.copy_into(self.ca_bundle, CA_BUNDLE_PATH, mode=0o444)
@@ -176,6 +136,7 @@ class DockerContainer:
 
         Raises:
             EngineError: the engine refused.
+            EngineUnavailableError: the engine no longer answers.
         """
         container, self._container = self._container, None
         if container is None:
@@ -188,6 +149,18 @@ class DockerContainer:
             if "is already in progress" not in str(error):
                 msg = f"cannot remove the container {self.name}: {short(error)}"
                 raise EngineError(msg) from None
+        except (requests.RequestException, OSError) as error:
+            raise EngineUnavailableError(gone_message(
+                self.engine.host, f"cannot remove the container {self.name}", error)) from None
+
+    def _remove_quietly(self) -> None:
+        """Remove after a failed start (the start's error is the one to report)."""
+        with contextlib.suppress(EngineError, EngineUnavailableError):
+            self.remove()
+
+    def _call(self, what: str) -> contextlib.AbstractContextManager[None]:
+        """Errors of an engine call as manywheels errors (:func:`engine_call`)."""
+        return engine_call(what, self.engine.host, self.engine.answers)
 
     # ------------------------------------------------------------------ commands
 
@@ -217,34 +190,49 @@ class DockerContainer:
         Raises:
             CommandError: ``check`` is true and the command exited non-zero; carries
                 the command, the code and the last output lines.
+            EngineError: the engine refused the command.
+            EngineUnavailableError: the engine went away before the command ended.
         """
         argv = ["bash", "-c", command] if isinstance(command, str) else list(command)
         api = self.engine.client.api
-        exec_id = api.exec_create(
-            self.id,
-            ["sh", "-c", _GATE, "sh", *argv],
-            stdin=True,
-            stdout=True,
-            stderr=True,
-            environment=dict(env or {}),
-            workdir=cwd,
-        )["Id"]
+        what = f"cannot run a command in {self.name}"
+        with self._call(what):
+            exec_id = api.exec_create(
+                self.id,
+                ["sh", "-c", GATE, "sh", *argv],
+                stdin=True,
+                stdout=True,
+                stderr=True,
+                environment=dict(env or {}),
+                workdir=cwd,
+            )["Id"]
         tail: deque[str] = deque(maxlen=tail_lines)
-        out = _LineSplitter("stdout", sink, tail)
-        err = _LineSplitter("stderr", sink, tail)
+        out = LineSplitter("stdout", sink, tail)
+        err = LineSplitter("stderr", sink, tail)
         with command_timer():  # the command's own time (manywheels._timing)
-            stream = api.exec_start(exec_id, socket=True)
+            with self._call(what):
+                stream = api.exec_start(exec_id, socket=True)
             try:
-                _open_gate(stream)
-                for kind, data in frames_iter(stream, tty=False):  # type: ignore[no-untyped-call]
-                    (err if kind == STDERR else out).feed(data)
+                with self._call(what):
+                    open_gate(stream)
+                    frames = frames_iter(stream, tty=False)  # type: ignore[no-untyped-call]
+                while True:  # the sink's own errors (a full log disk) are not the engine's
+                    with self._call(what):
+                        frame = next(frames, None)
+                    if frame is None:
+                        break
+                    (err if frame[0] == STDERR else out).feed(frame[1])
             finally:
                 with contextlib.suppress(OSError):
                     stream.close()
         out.close()
         err.close()
-        code = api.exec_inspect(exec_id).get("ExitCode")
+        with self._call(what):
+            code = api.exec_inspect(exec_id).get("ExitCode")
         returncode = int(code) if code is not None else -1
+        if returncode != 0 and not self.engine.answers():  # killed as the engine went down
+            ended = RuntimeError(f"the command ended with exit code {returncode}")
+            raise EngineUnavailableError(gone_message(self.engine.host, what, ended))
         if check and returncode != 0:
             raise CommandError(command if isinstance(command, str) else argv, returncode, tail)
         return returncode
@@ -294,7 +282,9 @@ class DockerContainer:
 
         Raises:
             ValueError: ``dest`` is not absolute.
-            OSError: the engine did not take the archive.
+            OSError: a host file cannot be read.
+            EngineError: the engine did not take the archive.
+            EngineUnavailableError: the engine went away.
         """
         dest_path = PurePosixPath(dest)
         if not dest_path.is_absolute():
@@ -305,17 +295,20 @@ class DockerContainer:
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as buffer:
             skipped = pack_tree(buffer, src, dest_path, exclude=exclude, mode=mode)
             buffer.seek(0)
-            try:
-                ok = self.engine.client.api.put_archive(self.id, "/", buffer)
-            except docker.errors.APIError:
-                ok = False
+            what = f"cannot copy {src} into {self.name}"
+            with self._call(what):
+                try:
+                    ok = self.engine.client.api.put_archive(self.id, "/", buffer)
+                except docker.errors.APIError:
+                    ok = False
             if not ok:  # an engine that wants the parent to exist
                 self.run(["mkdir", "-p", str(dest_path.parent)])
                 buffer.seek(0)
-                ok = self.engine.client.api.put_archive(self.id, "/", buffer)
+                with self._call(what):
+                    ok = self.engine.client.api.put_archive(self.id, "/", buffer)
         if not ok:
-            msg = f"copy of {src} into the container at {dest} failed"
-            raise OSError(msg)
+            msg = f"{what} at {dest}: the engine did not take the archive"
+            raise EngineError(msg)
         return skipped
 
     def copy_out(self, src: str, dest: Path) -> None:
@@ -329,7 +322,7 @@ class DockerContainer:
         Raises:
             EngineError: ``src`` does not exist, or the engine refused.
         """
-        with refused(f"cannot copy {src} out of the container"):
+        with self._call(f"cannot copy {src} out of the container"):
             stream, _stat = self.engine.client.api.get_archive(self.id, src)
         unpack_stream(stream, src, dest)
 
@@ -338,7 +331,8 @@ class DockerContainer:
         parent = posixpath.dirname(path) or "/"
         self.run(["mkdir", "-p", parent])
         archive = file_archive(posixpath.basename(path), text.encode(), mode=mode)
-        self.engine.client.api.put_archive(self.id, parent, archive)
+        with self._call(f"cannot write {path} in {self.name}"):
+            self.engine.client.api.put_archive(self.id, parent, archive)
 
     def read_text(self, path: str) -> str:
         """The text of a container file. Raises CommandError when it cannot be read."""
@@ -367,7 +361,7 @@ class DockerContainer:
         if self._container is None:
             msg = "container not started"
             raise RuntimeError(msg)
-        with refused(f"cannot commit {repository}:{tag}"):
+        with self._call(f"cannot commit {repository}:{tag}"):
             image = self._container.commit(repository=repository, tag=tag, message=message,
                                            conf=dict(conf) if conf is not None else None)
         return str(image.id)

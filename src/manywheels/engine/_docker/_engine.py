@@ -11,6 +11,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 from docker.models.containers import Container as ApiContainer
 
 from manywheels.engine._docker._common import (
@@ -18,6 +19,7 @@ from manywheels.engine._docker._common import (
     context_host,
     describe_host,
     engine_message,
+    gone_message,
     image_info,
     image_summary,
     refused,
@@ -28,7 +30,6 @@ from manywheels.engine._docker._container import DockerContainer
 from manywheels.engine._protocol import (
     LABEL,
     RUN_LABEL,
-    EngineError,
     EngineInfo,
     ImageInfo,
     ImageSummary,
@@ -38,6 +39,8 @@ from manywheels.engine._protocol import (
 from manywheels.errors import EngineUnavailableError, ImageNotFoundError
 
 __all__ = ["DockerEngine"]
+
+_PING_TIMEOUT = 5  # seconds: is the engine still there?
 
 
 class DockerEngine:
@@ -84,6 +87,15 @@ class DockerEngine:
         client.api.timeout = None  # type: ignore[assignment]
         return cls(client, where)
 
+    def answers(self) -> bool:
+        """Whether the engine still answers a ping (within a few seconds)."""
+        api = self.client.api
+        try:
+            response = api.get(f"{api.base_url}/_ping", timeout=_PING_TIMEOUT)
+        except Exception:  # noqa: BLE001 - any failure means: not answering
+            return False
+        return bool(response.ok)
+
     @property
     def is_local(self) -> bool:
         """True on a unix socket or named pipe (host directories can be bind-mounted);
@@ -120,6 +132,9 @@ class DockerEngine:
         Raises:
             ImageNotFoundError: the image is absent and cannot be pulled.
         """
+        if not ref.strip():
+            msg = "the image reference is empty: name an image (--image, MANYWHEELS_IMAGE)"
+            raise ImageNotFoundError(msg)
         with self._lock:
             try:
                 return image_info(ref, self.client.images.get(ref))
@@ -127,7 +142,10 @@ class DockerEngine:
                 if not pull:
                     msg = f"image {ref!r} is not present locally (pulling disabled)"
                     raise ImageNotFoundError(msg) from None
-            except docker.errors.APIError as error:
+            except (docker.errors.DockerException, requests.RequestException) as error:
+                if not self.answers():
+                    raise EngineUnavailableError(
+                        gone_message(self.host, f"cannot inspect {ref}", error)) from None
                 msg = f"image {ref!r} cannot be inspected: {short(error)}"
                 raise ImageNotFoundError(msg) from None
             return self._pull(ref, progress or (lambda _line: None))
@@ -213,13 +231,11 @@ class DockerEngine:
         Raises:
             EngineError: the engine refused.
         """
-        try:
-            self.client.api.remove_container(name, force=True)
-        except docker.errors.NotFound:
-            return
-        except docker.errors.DockerException as error:
-            msg = f"cannot remove the container {name}: {short(error)}"
-            raise EngineError(msg) from None
+        with refused(f"cannot remove the container {name}"):
+            try:
+                self.client.api.remove_container(name, force=True)
+            except docker.errors.NotFound:
+                return
 
     # ------------------------------------------------------------------ volumes
 
