@@ -15,6 +15,7 @@ __all__ = [
     "BeforeAllError",
     "CommandError",
     "ConfigError",
+    "EmulationUnavailableError",
     "EngineUnavailableError",
     "ExitCode",
     "ForeignRecordError",
@@ -46,6 +47,7 @@ class ExitCode:
     NOTHING_TO_DO = 7
     PUBLISH = 8
     LOCKED = 9
+    EMULATION = 10
     SIGINT = 130
     SIGTERM = 143
 
@@ -104,6 +106,13 @@ class ImageNotFoundError(ManywheelsError):
     """The image is neither present locally nor pullable."""
 
     exit_code = ExitCode.IMAGE
+
+
+class EmulationUnavailableError(ManywheelsError):
+    """The host cannot run a foreign architecture's containers: no QEMU binfmt handler for
+    it (the message says how to register one)."""
+
+    exit_code = ExitCode.EMULATION
 
 
 class NothingToDoError(ManywheelsError):

@@ -32,8 +32,10 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from manywheels.config._platforms import IMAGE_KEYS, select_platforms
 from manywheels.config._project import Project, _load_toml
 from manywheels.errors import ConfigError, ProjectError
+from manywheels.naming._platforms import ARCH_VALUES, DEFAULT_POLICIES, PYPA_REGISTRY
 from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag, parse_python_tag
 
@@ -146,6 +148,30 @@ OPTIONS: tuple[Option, ...] = (
            "AUDITWHEEL_PLAT",
            example="manylinux_2_28_x86_64", default_text="the image's `AUDITWHEEL_PLAT`",
            meaning="auditwheel `--plat` policy (PEP 600), e.g. `manylinux_2_28_x86_64`"),
+    Option("archs", "list", [],
+           "architectures to build (cibuildwheel's archs): x86_64, i686, aarch64, ppc64le, "
+           "s390x, armv7l, riscv64, auto, auto32, native, all",
+           example=["auto"],
+           default_text="unset: the one `image`; `auto` once a per-arch image key is set",
+           meaning="architectures to build, each with both families (manylinux and "
+           "musllinux): " + ", ".join(f"`{v}`" for v in ARCH_VALUES) + " (`auto`: the host's "
+           "native 64-bit arch, `auto32`: its 32-bit one, `all`: every arch); foreign arches "
+           "run under QEMU"),
+    *(Option(key, "optstr", None,
+             f"{key.split('-')[0]} image for {key.split('-')[1]}: a policy name "
+             f"({DEFAULT_POLICIES[key.split('-')[0], key.split('-')[1]]}) or an image reference",
+             example=DEFAULT_POLICIES[key.split("-")[0], key.split("-")[1]],
+             default_text=f"`{DEFAULT_POLICIES[key.split('-')[0], key.split('-')[1]]}`",
+             meaning=f"{key.split('-')[0]} image for {key.split('-')[1]}: a policy name "
+             f"(`{PYPA_REGISTRY}/<policy>_{key.split('-')[1]}`) or any image reference")
+      for key in IMAGE_KEYS),
+    Option("build", "list", [], "identifier patterns to build (fnmatch, {a,b} braces)",
+           example=["cp3{11,12,13}-*"], default_text="every identifier",
+           meaning="identifier patterns to build, space-separated (fnmatch with `{a,b}` "
+           "braces, e.g. `cp3{12,13}-*`)"),
+    Option("skip", "list", [], "identifier patterns to skip (fnmatch, {a,b} braces)",
+           example=["*musllinux*"],
+           meaning="identifier patterns to skip (e.g. `*musllinux*`, `*-manylinux_i686`)"),
     Option("before-all", "str", "", "shell script run once per container before any build",
            example="yum install -y libffi-devel",
            meaning="shell script run once per container before any build (install system "
@@ -248,6 +274,23 @@ class Config:
     python: tuple[PythonTag, ...] | None = None
     image: str = DEFAULT_IMAGE
     plat: str | None = None
+    archs: tuple[str, ...] = ()
+    manylinux_x86_64_image: str | None = None
+    manylinux_i686_image: str | None = None
+    manylinux_aarch64_image: str | None = None
+    manylinux_ppc64le_image: str | None = None
+    manylinux_s390x_image: str | None = None
+    manylinux_armv7l_image: str | None = None
+    manylinux_riscv64_image: str | None = None
+    musllinux_x86_64_image: str | None = None
+    musllinux_i686_image: str | None = None
+    musllinux_aarch64_image: str | None = None
+    musllinux_ppc64le_image: str | None = None
+    musllinux_s390x_image: str | None = None
+    musllinux_armv7l_image: str | None = None
+    musllinux_riscv64_image: str | None = None
+    build: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
     before_all: str = ""
     before_build: str = ""
     environment: Mapping[str, str] = field(default_factory=dict)
@@ -618,10 +661,12 @@ def load_config(
         path = kwargs.get(name, getattr(Config, name))
         kwargs[name] = path if path.is_absolute() else (root / path).resolve()
         _check_output_dir(name.replace("_", "-"), kwargs[name], root, sources)
-    return Config(
+    config = Config(
         project_dir=root,
         requires_python=project.requires_python,
         sources=sources,
         project=project,
         **kwargs,
     )
+    select_platforms(config)  # archs, image keys, image/plat conflicts: one-line errors now
+    return config
