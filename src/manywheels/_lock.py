@@ -3,7 +3,7 @@
 **Locks.** Two runs writing the same ``dist-dir`` or ``output-dir`` at once would
 interleave their wheels, logs and run reports. Every stage therefore takes an
 exclusive lock on both directories before it writes there (:class:`DirectoryLock`,
-``flock(2)`` on ``<dir>/.manywheels._lock``) and a run keeps it until it ends. A
+``flock(2)`` on ``<dir>/.manywheels.lock``) and a run keeps it until it ends. A
 second run fails fast with :class:`~manywheels.errors.LockedError` (exit code 9),
 naming the directory and the process holding it. The kernel drops the lock when the
 holder dies, however it dies, so a crashed run never blocks the next one. Locks are
@@ -41,7 +41,7 @@ __all__ = [
     "owner_token",
 ]
 
-LOCK_NAME = ".manywheels._lock"
+LOCK_NAME = ".manywheels.lock"
 """The lock file in each locked directory (hidden; holds the holder's pid and command)."""
 
 _held: dict[Path, tuple[int, int]] = {}  # resolved lock file -> (fd, reference count)

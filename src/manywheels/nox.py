@@ -20,7 +20,7 @@ registry; errors, configuration and the chain go through
 
 Configuration: defaults -> ``[tool.manywheels]`` -> keyword overrides (of
 ``register()`` and of the stage functions) -> ``MANYWHEELS_*`` -> session posargs
-(``nox -s wheels-build -- --python cp312``). See :mod:`manywheels.config._config`.
+(``nox -s wheels-build -- --python cp312``). See :mod:`manywheels.config`.
 
 Within one nox invocation the stages share one :class:`~manywheels.stages._run.Run` per
 configuration, so ``nox -s wheels`` starts one container per image, not one per

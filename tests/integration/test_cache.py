@@ -19,7 +19,7 @@ import docker.errors
 import pytest
 
 from manywheels._ui import UI
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.stages import _cache as cache
 from manywheels.stages import build, repair

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.engine import EngineError
 from manywheels.engine._docker import (
     CA_BUNDLE_PATH,
@@ -20,7 +20,7 @@ from manywheels.engine._docker import (
 )
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import CommandError, EngineUnavailableError
-from manywheels.stages._run import container_environment
+from manywheels.stages._environment import container_environment
 
 
 def _gone(engine: Engine, name: str) -> bool:

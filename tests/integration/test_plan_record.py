@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 
 from manywheels._ui import UI
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.errors import ExitCode
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test

@@ -31,7 +31,7 @@ from rich.console import Console
 
 from manywheels._fsutil import sha256_file
 from manywheels._ui import UI
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import ExitCode, NothingToDoError, PublishError
 from manywheels.plan._record import RunReport
 from manywheels.stages.publish import LOG_NAME, PublishResult, PublishUploadError, publish
@@ -237,7 +237,7 @@ def quiet_ui() -> tuple[UI, StringIO]:
 _SNIPPET = """
 import json, sys
 from pathlib import Path
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import ManywheelsError
 from manywheels.stages.publish import publish
 from manywheels._ui import UI

@@ -26,7 +26,7 @@ from rich.console import Console
 
 from manywheels._lock import LOCK_NAME
 from manywheels._ui import UI
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.engine._docker import LABEL, OWNER_LABEL
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import StageFailedError
@@ -272,7 +272,7 @@ def test_concurrent_run_fails_fast_on_the_lock(test_image: str, tmp_path: Path) 
 
 CRASH = """
 import os, signal, sys
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.stages._run import Run
 from manywheels._ui import UI
 config = load_config(sys.argv[1], env={}, overrides={"image": sys.argv[2]})

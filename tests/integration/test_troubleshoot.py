@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from manywheels._ui import UI
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.diagnose import Finding
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import (

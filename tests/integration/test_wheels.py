@@ -16,7 +16,7 @@ import pytest
 from packaging.utils import parse_wheel_filename
 
 from manywheels._ui import UI
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.errors import ConfigError
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test
@@ -129,6 +129,37 @@ def test_nox_wheels_on_markupsafe_sdist(pypi_sdists: dict[str, Path], test_image
     report2 = json.loads((again / "wheelhouse" / "manywheels-report.json").read_text())
     assert {i: t["stages"]["test"]["status"] for i, t in report2["targets"].items()} == dict.fromkeys(
         report["targets"], "passed")
+
+
+def _members(wheel: Path) -> list[str]:
+    with zipfile.ZipFile(wheel) as archive:
+        return sorted(archive.namelist())
+
+
+def test_manywheels_wheels_gives_the_wheels_nox_gives(pypi_sdists: dict[str, Path],
+                                                       test_image: str, tmp_path: Path) -> None:
+    """`manywheels wheels --python cp311 cp312` on markupsafe 3.0.4: the same repaired,
+    tested wheels as `nox -s wheels` with the same flags."""
+    args = ["--python", "cp311", "cp312", "--image", test_image,
+            "--test-command", 'python -c "import markupsafe._speedups"']
+    by_nox = extract_sdist(pypi_sdists["markupsafe"], tmp_path / "nox")
+    (by_nox / "noxfile.py").write_text(NOXFILE)
+    nox(by_nox, "-s", "wheels", "--", *args)
+    by_cli = extract_sdist(pypi_sdists["markupsafe"], tmp_path / "cli")
+    done = subprocess.run([sys.executable, "-m", "manywheels", "wheels", *args], cwd=by_cli,
+                          text=True, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr[-4000:]
+    nox_wheels = sorted((by_nox / "wheelhouse").glob("*.whl"))
+    cli_wheels = sorted((by_cli / "wheelhouse").glob("*.whl"))
+    assert [w.name for w in cli_wheels] == [w.name for w in nox_wheels]
+    assert len(cli_wheels) == 2
+    for ours, theirs in zip(cli_wheels, nox_wheels, strict=True):
+        assert _members(ours) == _members(theirs)
+        assert any(m.startswith("markupsafe/_speedups") for m in _members(ours))
+    for project in (by_nox, by_cli):
+        record = json.loads((project / "wheelhouse" / "manywheels-report.json").read_text())
+        assert {i: t["stages"]["test"]["status"] for i, t in record["targets"].items()} == {
+            "cp311-manylinux_x86_64": "passed", "cp312-manylinux_x86_64": "passed"}
 
 
 def test_simplejson_three_tags_compiled_speedups(pypi_sdists: dict[str, Path], test_image: str,

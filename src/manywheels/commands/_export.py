@@ -17,7 +17,7 @@ from __future__ import annotations
 import shlex
 from pathlib import Path, PurePosixPath
 
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS
 from manywheels.errors import ConfigError
 from manywheels.stages._render import render

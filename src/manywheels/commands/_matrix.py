@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from manywheels._ui import UI
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.config._platforms import select_platforms
 from manywheels.errors import ConfigError, EngineUnavailableError
 from manywheels.naming._platforms import Platform

@@ -33,7 +33,7 @@ from typing import Any
 
 from manywheels import __version__
 from manywheels._fsutil import atomic_write_text
-from manywheels.config._config import OPTIONS, Config, _pyproject_layer
+from manywheels.config import OPTIONS, Config, pyproject_layer
 from manywheels.config._platforms import is_multi_platform
 from manywheels.config._project import Project
 from manywheels.errors import ConfigError
@@ -181,7 +181,7 @@ def _pyproject_action(project: Project) -> FileAction:
             "add the table by hand"
         )
         raise ConfigError(msg) from None
-    _pyproject_layer(parsed)
+    pyproject_layer(parsed)
     if old:
         return FileAction(path, "update", new, "appended a commented [tool.manywheels] table")
     return FileAction(path, "create", new, "with a commented [tool.manywheels] table")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from manywheels.config._options import DEFAULT_IMAGE, IMAGE_KEYS
 from manywheels.errors import ConfigError
 from manywheels.naming._platforms import (
     FAMILIES,
@@ -19,18 +20,12 @@ from manywheels.naming._platforms import (
     resolve_archs,
     resolve_image,
 )
-from manywheels.naming._policy import ARCHS
 from manywheels.naming._select import is_selected
 
 if TYPE_CHECKING:
     from manywheels.config._config import Config
 
 __all__ = ["IMAGE_KEYS", "image_is_set", "is_multi_platform", "select_platforms"]
-
-IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
-"""``manylinux-x86_64-image`` … ``musllinux-riscv64-image``."""
-
-_DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 
 
 def _attr(key: str) -> str:
@@ -43,7 +38,7 @@ def _source(config: Config, key: str) -> str:
 
 def image_is_set(config: Config) -> bool:
     """Whether ``image`` was given (by any source, or a non-default value in code)."""
-    return _source(config, "image") != "default" or config.image != _DEFAULT_IMAGE
+    return _source(config, "image") != "default" or config.image != DEFAULT_IMAGE
 
 
 def _set_image_keys(config: Config) -> list[str]:

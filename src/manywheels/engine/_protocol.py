@@ -38,7 +38,7 @@ __all__ = [
 
 LABEL = "io.manywheels"
 """Label set (to ``"1"``) on every container manywheels starts."""
-RUN_LABEL = "io.manywheels.stages._run"
+RUN_LABEL = "io.manywheels.run"
 """Label holding the run id, shared by every container of one run."""
 OWNER_LABEL = "io.manywheels.owner"
 """Label naming the process that started the container (``host:pid:start-time``, see

@@ -30,10 +30,11 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from manywheels import _signals as signals
-from manywheels.config._config import OPTIONS, Config, argument_parser, load_config
+from manywheels.config import OPTIONS, Config, argument_parser, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.stages._registry import Stage, StageOption
-from manywheels.stages._run import Run, close_shared_runs, shared_run
+from manywheels.stages._run import Run
+from manywheels.stages._shared import close_shared_runs, shared_run
 
 __all__ = [
     "Chain",
@@ -126,7 +127,7 @@ def resolve_config(
     overrides_source: str = "code",
     flags: Mapping[str, Any] | None = None,
 ) -> Config:
-    """The configuration of a front-end call (see :func:`~manywheels.config._config.load_config`).
+    """The configuration of a front-end call (see :func:`~manywheels.config.load_config`).
 
     Args:
         project_dir: the project when no layer sets ``project-dir`` (the noxfile's or the

@@ -6,7 +6,7 @@ One subcommand per stage of :data:`~manywheels.stages._registry.STAGES` (``build
 own options) and ``wheels``, the chain build -> repair -> test: identifiers that fail in
 one stage do not stop the chain for the others, and ``wheels`` then exits 1.
 
-Every command takes the configuration flags of :func:`manywheels.config._config.argument_parser`
+Every command takes the configuration flags of :func:`manywheels.config.argument_parser`
 (``--python``, ``--image``, ``--project-dir``, ...), which override
 ``[tool.manywheels]`` and ``MANYWHEELS_*`` as in the nox sessions. The project is the
 current directory unless ``--project-dir`` (or ``MANYWHEELS_PROJECT_DIR``) says
@@ -29,7 +29,7 @@ from typing import Any, NoReturn
 from manywheels import __version__
 from manywheels import _signals as signals
 from manywheels._ui import UI
-from manywheels.config._config import Config, argument_parser
+from manywheels.config import Config, argument_parser
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.frontends._adapter import (
     Chain,

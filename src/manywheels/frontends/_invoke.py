@@ -1,5 +1,5 @@
 """The invoke front end: the ``wheels`` collection, generated from
-:data:`~manywheels.stages._registry.STAGES` and :data:`~manywheels.config._config.OPTIONS`.
+:data:`~manywheels.stages._registry.STAGES` and :data:`~manywheels.config.OPTIONS`.
 
 One task per stage (``wheels.build``, ``wheels.repair``, ...; flags: every configuration
 key plus the stage's own options) and the default task ``wheels.all``, which chains
@@ -23,7 +23,7 @@ from invoke.env import Environment
 from invoke.exceptions import Exit, UncastableEnvVar
 from invoke.tasks import Call, Task
 
-from manywheels.config._config import OPTIONS, Config, Option
+from manywheels.config import OPTIONS, Config, Option
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.frontends._adapter import Chain, interrupt_code, resolve_config, run_stage
 from manywheels.stages._registry import CHAIN, CHAIN_HELP, STAGES, Stage, StageOption
@@ -131,7 +131,7 @@ def resolve_config_for(c: Context, flags: Mapping[str, Any] | None = None) -> Co
             ``fail_fast``, ...); unset flags are ``None``, ``False`` or empty.
 
     Returns:
-        The resolved :class:`~manywheels.config._config.Config`.
+        The resolved :class:`~manywheels.config.Config`.
 
     Raises:
         ConfigError: unknown key or bad value in any layer (one line).

@@ -25,7 +25,7 @@ from nox.logger import logger as nox_logger
 from nox.sessions import Session
 
 from manywheels import _signals as signals
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import ExitCode
 from manywheels.frontends._adapter import Chain, parse_stage_args, resolve_config, run_stage
 from manywheels.stages._registry import CHAIN, CHAIN_HELP, STAGES, Stage

@@ -132,8 +132,9 @@ def wheel_identifier(wheel_name: str, plat_fallback: str) -> tuple[str, PythonTa
 
     ``markupsafe-3.0.4-cp312-cp312-manylinux_2_28_x86_64.whl`` gives
     ``("cp312-manylinux_x86_64", cp312)``; a pure wheel (platform ``any``) takes the
-    platform of ``plat_fallback``. Use :func:`~manywheels.plan.resolve_wheel` for a wheel of
-    a run: the run record knows more than the name.
+    platform of ``plat_fallback``. For a wheel of a run use
+    :meth:`RunReport.resolve_wheel <manywheels.plan.RunReport.resolve_wheel>`: the run record
+    knows more than the name.
 
     Raises:
         ValueError: not a wheel file name (packaging's InvalidWheelFilename).

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.config._platforms import select_platforms
 from manywheels.errors import ConfigError, PythonTagMissingError
 from manywheels.naming._platforms import STATIC_PYTHONS, Platform

@@ -1,7 +1,7 @@
 """The stages: build, repair, test (and publish, troubleshoot, clean-cache).
 
 Each stage is a plain function of a :class:`~manywheels.stages._run.Run` (or, for host-only
-stages, of a :class:`~manywheels.config._config.Config`). Stages know nothing about nox
+stages, of a :class:`~manywheels.config.Config`). Stages know nothing about nox
 or invoke. :data:`STAGES` (:mod:`._registry`) lists them with their help, their place in
 the ``wheels`` chain and their own options; the front ends are generated from it.
 """

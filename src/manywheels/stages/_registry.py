@@ -171,7 +171,7 @@ STAGES: tuple[Stage, ...] = (
           ), diagnose=False),
     Stage("clean-cache",
           "Clear the pip, uv and ccache caches and the before-all images (cache-dir).",
-          on_run("manywheels.stages._cache:clear_for_run")),
+          on_run("manywheels.stages._cache_clear:clear_for_run")),
 )
 """Every stage, in the order front ends list them."""
 

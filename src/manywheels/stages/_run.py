@@ -9,34 +9,21 @@ used as a context manager).
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import sys
 import threading
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 
 from manywheels import _signals as signals
 from manywheels._fsutil import atomic_write_text
-from manywheels._lock import DirectoryLock, classify_leftovers
+from manywheels._lock import DirectoryLock
 from manywheels._ui import UI
-from manywheels.config._config import Config
-from manywheels.engine import (
-    OWNER_LABEL,
-    RUN_LABEL,
-    Container,
-    Engine,
-    EngineError,
-    ImageInfo,
-    connect,
-    find_ca_bundle,
-    index_environment,
-    new_run_id,
-)
-from manywheels.errors import BeforeAllError, CommandError, ForeignRecordError
+from manywheels.config import Config
+from manywheels.engine import Container, Engine, ImageInfo, connect, find_ca_bundle, new_run_id
+from manywheels.errors import ForeignRecordError
 from manywheels.naming._tags import PythonTag
 from manywheels.plan._record import RunReport
 from manywheels.plan._targets import (
@@ -45,48 +32,20 @@ from manywheels.plan._targets import (
     parse_image_pythons,
     plan_build,
 )
+from manywheels.stages import _before_all
 from manywheels.stages import _cache as cache
-from manywheels.stages._render import render
+from manywheels.stages._environment import (
+    container_environment,
+    host_build_environment,
+    is_secret_name,
+)
+from manywheels.stages._leftovers import check_leftovers
 
 __all__ = ["CONTAINER_ROOT", "Run", "container_environment", "host_build_environment",
            "is_secret_name"]
 
 CONTAINER_ROOT = "/manywheels"
 """Scratch root inside containers: sdist, sources, outputs, scripts, venvs."""
-
-
-def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[str, str]:
-    """The complete environment a container gets: an explicit allowlist.
-
-    Index and CA pass-through (:func:`~manywheels.engine.index_environment`), the
-    host variables named in ``environment-pass`` (when set on the host) and the
-    ``environment`` table. Nothing else from the host enters a container.
-    """
-    env = index_environment(host_env, ca_bundle=find_ca_bundle(host_env) is not None)
-    for name in config.environment_pass:
-        if name in host_env:
-            env[name] = host_env[name]
-    env.update(config.environment)
-    return env
-
-
-_SECRET_WORDS = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "API_KEY", "APIKEY",
-                 "PRIVATE_KEY", "ACCESS_KEY", "AUTH")
-_SECRET_PREFIXES = ("TWINE_", "MANYWHEELS_PUBLISH_")
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a variable name looks like it holds a credential: ``TWINE_*``, or a name
-    containing TOKEN, PASSWORD, SECRET, CREDENTIAL, API_KEY, ACCESS_KEY, AUTH, ..."""
-    upper = name.upper()
-    return upper.startswith(_SECRET_PREFIXES) or any(word in upper for word in _SECRET_WORDS)
-
-
-def host_build_environment(host_env: Mapping[str, str]) -> dict[str, str]:
-    """The environment of the sdist build on the host: the host's, minus every variable
-    whose name looks like a credential (:func:`is_secret_name`), so a build backend or
-    ``setup.py`` cannot print a token into the sdist log."""
-    return {name: value for name, value in host_env.items() if not is_secret_name(name)}
 
 
 class Run:
@@ -258,7 +217,7 @@ class Run:
             # Host caches (pip, uv, ccache) mounted; a cached before-all image used as is.
             caches = cache.container_caches(self.config, info, self.engine, self.host_env)
             environment = container_environment(self.config, self.host_env)
-            key = self._before_all_key(info, environment)
+            key = _before_all.before_all_key(self.config, info, environment)
             cached = cache.find_before_all_image(self.engine, key) if key else None
             container = self.engine.container(
                 cached or ref,
@@ -273,22 +232,10 @@ class Run:
             container.start()
             cache.prepare(container, caches)
             if cached is not None:
-                self.ui.info(f"before-all: reusing the image {cached} (before-all does not run "
-                             "again; clear it with `nox -s wheels-clean-cache`)")
-                self.report.set_section("before_all", ref, status="cached", image=cached,
-                                        key=key)
+                _before_all.reuse_image(self, ref, cached, key)
                 self._before_all_done.add(ref)
                 self._enable_ccache(ref, container)
             return container
-
-    def _before_all_key(self, info: ImageInfo, environment: Mapping[str, str]) -> str | None:
-        """The before-all image key (:func:`manywheels.stages._cache.before_all_key`); ``None``
-        without before-all, with ``cache = false`` or in a dry run."""
-        script = self.config.before_all.strip()
-        if not script or not self.config.cache or self.config.dry_run:
-            return None
-        text = render("before_all.sh.j2", before_all=script)
-        return cache.before_all_key(info, text, environment)
 
     def _enable_ccache(self, ref: str, container: Container) -> None:
         caches = self._caches.get(ref)
@@ -365,50 +312,16 @@ class Run:
                 return
             if self.config.dry_run:
                 if script:
-                    self.show_script("before-all", render("before_all.sh.j2", before_all=script))
+                    self.show_script("before-all", _before_all.render_before_all(script))
                 self._before_all_done.add(ref)
                 return
             container = self.container(ref)
             if ref in self._before_all_done:  # started from the cached before-all image
                 return
             if script:
-                self._run_before_all(ref, container, script)
+                _before_all.run_before_all(self, ref, container, script)
             self._enable_ccache(ref, container)
             self._before_all_done.add(ref)
-
-    def _run_before_all(self, ref: str, container: Container, script: str) -> None:
-        """Run before-all in a fresh container; commit the result when caching."""
-        with self._lock:
-            text = render("before_all.sh.j2", before_all=script)
-            log = self.log_dir("before-all") / "before-all.log"
-            self.save_script(self.log_dir("before-all") / "before-all.sh", text)
-            self.ui.info("running before-all")
-            started = time.monotonic()
-            with self.ui.target_output("before-all", log) as sink:
-                try:
-                    container.run(text, sink=sink)
-                except CommandError as error:
-                    self.ui.error(
-                        f"before-all failed with exit code {error.returncode}; log: {log}"
-                    )
-                    for line in error.tail[-10:]:
-                        self.ui.error(f"  {line}")
-                    raise BeforeAllError(error.command, error.returncode, error.tail) from None
-            took = time.monotonic() - started
-            self.ui.info(f"before-all done in {took:.1f} s")
-            environment = container_environment(self.config, self.host_env)
-            key = self._before_all_key(self.image(ref), environment)
-            image = None
-            if key is not None:
-                try:
-                    image = cache.commit_before_all(self.engine, container, self.image(ref), key,
-                                                    environment)
-                except cache.CacheError as error:
-                    self.ui.warn(f"before-all: {error}; the next run runs it again")
-                else:
-                    self.ui.info(f"before-all: kept as the image {image} for later runs")
-            self.report.set_section("before_all", ref, status="ran", duration_s=round(took, 3),
-                                    image=image, key=key, log="logs/before-all/before-all.log")
 
     # ------------------------------------------------------------------ files
 
@@ -422,54 +335,15 @@ class Run:
         """Keep the script that ran beside its log (written atomically)."""
         atomic_write_text(path, text)
 
-    def _remove_leftover(self, name: str) -> bool:
-        try:
-            self.engine.remove_leftover(name)
-        except EngineError as error:
-            self.ui.warn(f"could not remove leftover container {name}: {error}")
-            return False
-        return True
-
     def _check_leftovers(self) -> None:
-        """Once per run, before its first container: report containers that crashed
-        earlier runs left behind, and remove them when ``remove-leftovers`` is set.
-
-        Containers of live runs (on this host) are never touched; those of another
-        host's runs (a shared engine) count as leftovers only when stopped.
-        """
+        """Once per run, before its first container: report (and with ``remove-leftovers``
+        remove) the containers crashed earlier runs left behind
+        (:func:`~manywheels.stages._leftovers.check_leftovers`)."""
         if self._leftovers_checked:
             return
         self._leftovers_checked = True
-        try:
-            found = self.engine.leftovers()
-        except EngineError:
-            return
-        kinds = classify_leftovers(
-            [(c.name, c.labels, c.status) for c in found],
-            OWNER_LABEL, RUN_LABEL, current_run=self.run_id,
-        )
-        if kinds.unknown:
-            self.ui.warn(
-                f"{len(kinds.unknown)} running manywheels container(s) whose owner cannot be "
-                f"checked (another host, or an older manywheels): {', '.join(kinds.unknown)}; "
-                "left alone (`docker rm -f NAME` removes one)"
-            )
-        if not kinds.orphaned:
-            return
-        names = ", ".join(kinds.orphaned)
-        if not self.config.remove_leftovers:
-            self.ui.warn(
-                f"{len(kinds.orphaned)} container(s) left behind by crashed earlier manywheels "
-                f"runs: {names}; remove them with --remove-leftovers "
-                "(or MANYWHEELS_REMOVE_LEFTOVERS=1)"
-            )
-            return
-        removed = [name for name in kinds.orphaned if self._remove_leftover(name)]
-        if removed:
-            self.ui.info(
-                f"removed {len(removed)} container(s) left behind by crashed earlier runs: "
-                + ", ".join(removed)
-            )
+        check_leftovers(self.engine, self.ui, run_id=self.run_id,
+                        remove=self.config.remove_leftovers)
 
     def show_script(self, label: str, text: str) -> None:
         """``dry-run``: print a script that would run, on stdout, under a header line
@@ -479,32 +353,3 @@ class Run:
             if not text.endswith("\n"):
                 sys.stdout.write("\n")
             sys.stdout.flush()
-
-
-_SHARED: dict[str, Run] = {}
-
-
-def shared_run(config: Config) -> Run:
-    """The :class:`Run` of this process for ``config`` (created on first use).
-
-    Front ends chain stages as separate sessions or tasks in one process (nox's
-    ``requires=``, invoke's ``pre=``); sharing one Run per configuration keeps one
-    container per image for the whole chain. :func:`close_shared_runs` removes them
-    (also called at interpreter exit).
-    """
-    key = repr(config)
-    run = _SHARED.get(key)
-    if run is None:
-        run = _SHARED[key] = Run(config)
-    return run
-
-
-def close_shared_runs() -> None:
-    """Close every shared Run (best effort: the engine may already be gone)."""
-    while _SHARED:
-        _, run = _SHARED.popitem()
-        with contextlib.suppress(Exception):
-            run.close()
-
-
-atexit.register(close_shared_runs)

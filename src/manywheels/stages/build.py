@@ -33,8 +33,9 @@ from manywheels.config._project import is_excluded
 from manywheels.errors import NoWheelBuiltError, ProjectError, SdistBuildError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
+from manywheels.stages._environment import host_build_environment
 from manywheels.stages._render import render
-from manywheels.stages._run import CONTAINER_ROOT, Run, host_build_environment
+from manywheels.stages._run import CONTAINER_ROOT, Run
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
 
@@ -133,10 +134,10 @@ def build_sdist(run: Run) -> SdistInfo:
     The build runs in a temporary copy of the project tree (``dist-dir``, ``output-dir``,
     virtual environments and caches left out), so the tree itself is never written
     (setuptools writes ``*.egg-info``), with the host environment minus credentials
-    (:func:`~manywheels.stages._run.host_build_environment`). Uses ``--installer uv`` when uv is
-    available (faster build environments). The sdist is written to a temporary
-    directory and moved into ``dist-dir`` atomically. An interrupt stops the build
-    process and everything it started.
+    (:func:`~manywheels.stages._environment.host_build_environment`). Uses
+    ``--installer uv`` when uv is available (faster build environments). The sdist is
+    written to a temporary directory and moved into ``dist-dir`` atomically. An interrupt
+    stops the build process and everything it started.
 
     Raises:
         SdistBuildError: the sdist build failed (the log path is named).

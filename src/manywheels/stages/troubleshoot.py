@@ -100,7 +100,7 @@ def split_args(argv: Sequence[str]) -> tuple[TroubleshootOptions, list[str]]:
     """Take the troubleshoot flags out of command-line arguments.
 
     ``--json`` and ``--min-free-gib N`` (or ``--min-free-gib=N``) are the stage's own;
-    the rest are configuration flags for :func:`manywheels.config._config.load_config`.
+    the rest are configuration flags for :func:`manywheels.config.load_config`.
 
     Raises:
         ConfigError: ``--min-free-gib`` without a non-negative number.

@@ -30,7 +30,7 @@ from pathlib import Path
 import requests
 
 from manywheels._ui import UI, SummaryRow
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import PublishError
 from manywheels.plan._record import RunReport
 from manywheels.stages.publish._files import (

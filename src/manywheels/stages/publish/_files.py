@@ -29,7 +29,7 @@ from packaging.utils import (
 from packaging.version import Version
 
 from manywheels._fsutil import sha256_file
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import NothingToDoError, PublishError
 from manywheels.plan._record import RunReport
 from manywheels.stages.publish._twine import TWINE_TARGET_VARS, Redactor, Sink, run_twine

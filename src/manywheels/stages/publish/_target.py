@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlsplit
 from twine import exceptions as twine_exceptions
 from twine import utils as twine_utils
 
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import PublishError
 from manywheels.stages.publish._index import is_pypi, simple_url_for, strip_userinfo
 from manywheels.stages.publish._twine import TWINE_TARGET_VARS, Redactor

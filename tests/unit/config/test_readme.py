@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from manywheels.config._config import OPTIONS, markdown_table
+from manywheels.config import OPTIONS, markdown_table
 
-README = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+README = (Path(__file__).resolve().parents[3] / "README.md").read_text()
 
 
 def test_every_key_is_documented() -> None:

@@ -1,10 +1,9 @@
-"""Property-based tests (hypothesis): tag and identifier parsing, configuration merging,
-environment hygiene and leftover classification."""
+"""Property-based tests (hypothesis) of configuration merging: the highest layer wins,
+bad values in any layer are one line naming key and source."""
 
 from __future__ import annotations
 
 import json
-import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,102 +13,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from manywheels._lock import classify_leftovers, owner_alive, owner_token
-from manywheels.config._config import DEFAULT_IMAGE, load_config
-from manywheels.engine._docker import CA_BUNDLE_PATH, INDEX_VARIABLES
+from manywheels.config import DEFAULT_IMAGE, load_config
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import (
-    PythonTag,
-    identifier,
-    parse_install_dir,
     parse_python_tag,
-    platform_family,
-    wheel_identifier,
 )
-from manywheels.plan._targets import parse_image_pythons
-from manywheels.stages._run import container_environment, host_build_environment, is_secret_name
+from tests.unit.strategies import policies, tags, var_names, words
 
-# --------------------------------------------------------------------------- tags
-
-tags = st.builds(PythonTag, st.just(3), st.integers(6, 99), st.booleans())
-
-
-def spellings(tag: PythonTag) -> list[str]:
-    return [tag.tag, tag.install_dir, tag.version + ("t" if tag.free_threaded else "")]
-
-
-@given(st.text(max_size=16))
-def test_any_text_parses_to_one_of_its_spellings_or_is_one_clear_error(text: str) -> None:
-    try:
-        tag = parse_python_tag(text)
-    except ConfigError as error:
-        message = str(error)
-        assert "\n" not in message
-        assert repr(text) in message and "allowed are" in message
-        return
-    assert text.strip().lower() in spellings(tag)
-    assert parse_python_tag(tag.tag) == tag
-
-
-@given(tag=tags, which=st.integers(0, 2), upper=st.booleans(),
-       pad=st.sampled_from(["", " ", "\t", "  "]))
-def test_every_spelling_round_trips(tag: PythonTag, which: int, upper: bool, pad: str) -> None:
-    text = spellings(tag)[which]
-    text = text.upper() if upper else text
-    assert parse_python_tag(f"{pad}{text}{pad}") == tag
-
-
-@given(tags)
-def test_install_dir_agrees_with_the_user_spelling(tag: PythonTag) -> None:
-    assert parse_install_dir(tag.install_dir) == tag == parse_python_tag(tag.install_dir)
-    assert tag.install_dir.startswith(tag.tag.rstrip("t"))
-
-
-@given(st.lists(st.one_of(tags.map(lambda t: t.install_dir),
-                          st.sampled_from(["pp310-pypy310_pp73", "cp312-cp311", "graalpy",
-                                           "cp3-cp3", ""]))))
-def test_image_listing_is_sorted_unique_and_complete(entries: list[str]) -> None:
-    found = parse_image_pythons("\n".join(entries))
-    assert found == sorted(set(found))
-    expected = {tag for entry in entries if (tag := parse_install_dir(entry))}
-    assert set(found) == expected
-
-
-arches = st.sampled_from(["x86_64", "aarch64", "i686", "ppc64le", "s390x", "armv7l"])
-policies = st.one_of(
-    st.tuples(st.just("manylinux"), st.integers(5, 40), arches).map(
-        lambda p: (f"manylinux_2_{p[1]}_{p[2]}", f"manylinux_{p[2]}")),
-    st.tuples(st.sampled_from(["manylinux1", "manylinux2010", "manylinux2014"]), arches).map(
-        lambda p: (f"{p[0]}_{p[1]}", f"manylinux_{p[1]}")),
-    st.tuples(st.integers(1, 3), arches).map(
-        lambda p: (f"musllinux_1_{p[0]}_{p[1]}", f"musllinux_{p[1]}")),
-)
-
-
-@given(tag=tags, policy=policies)
-def test_identifier_is_tag_and_platform_family(tag: PythonTag, policy: tuple[str, str]) -> None:
-    plat, family = policy
-    name = identifier(tag, plat)
-    assert name == f"{tag.tag}-{family}"
-    assert platform_family(family) == family == platform_family(plat)
-    python, _, rest = name.partition("-")
-    assert parse_python_tag(python) == tag and rest == family
-
-
-@given(tag=tags, policy=policies)
-def test_wheel_names_give_back_the_identifier(tag: PythonTag, policy: tuple[str, str]) -> None:
-    plat, _ = policy
-    abi = tag.tag
-    wheel = f"demo-1.0-{tag.tag.rstrip('t')}-{abi}-{plat}.whl"
-    name, python = wheel_identifier(wheel, "manylinux_2_28_x86_64")
-    assert name == identifier(tag, plat)
-    assert python == tag
-
-
-# --------------------------------------------------------------------------- config merging
-
-words = st.from_regex(r"\A[a-z0-9][a-z0-9_.-]{0,9}\Z")
-var_names = st.from_regex(r"\A[A-Z_][A-Z0-9_]{0,8}\Z")
 LAYERS = ("pyproject.toml", "code", "environment", "command line")
 
 
@@ -283,99 +193,3 @@ def test_unknown_table_keys_are_named_with_the_allowed_ones(scratch: Path, name:
     message = str(caught.value)
     assert f"unknown key {name!r}" in message and "allowed are" in message
     assert "python" in message and "\n" not in message
-
-
-# --------------------------------------------------------------------------- environment
-
-
-secret_names = st.one_of(
-    st.from_regex(r"\ATWINE_[A-Z_]{1,10}\Z"),
-    st.sampled_from(["GITHUB_TOKEN", "NPM_TOKEN", "PYPI_API_TOKEN", "AWS_SECRET_ACCESS_KEY",
-                     "DB_PASSWORD", "MY_API_KEY", "CI_JOB_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-                     "GOOGLE_APPLICATION_CREDENTIALS", "MANYWHEELS_PUBLISH_PASSWORD"]),
-)
-host_envs = st.dictionaries(st.one_of(var_names, secret_names, st.sampled_from(INDEX_VARIABLES)),
-                            words, max_size=12)
-
-
-@settings(max_examples=200)
-@given(host=host_envs, passed=st.lists(var_names, max_size=4),
-       configured=st.dictionaries(var_names, words, max_size=3))
-def test_a_container_gets_only_the_allowlist(scratch: Path, host: dict[str, str],
-                                             passed: list[str],
-                                             configured: dict[str, str]) -> None:
-    from manywheels.config._config import Config
-
-    config = Config(project_dir=scratch, environment=configured, environment_pass=tuple(passed))
-    result = container_environment(config, host)
-    allowed = {*INDEX_VARIABLES, "SSL_CERT_FILE", "PIP_CERT", "REQUESTS_CA_BUNDLE", *passed,
-               *configured}
-    assert set(result) <= allowed
-    for name, value in result.items():
-        if name in configured:
-            assert value == configured[name]
-        elif name in passed or name in INDEX_VARIABLES:
-            assert value == host[name]
-        else:
-            assert value == CA_BUNDLE_PATH
-    for name in host:
-        if is_secret_name(name) and name not in passed and name not in configured:
-            assert name not in result
-
-
-@given(host=host_envs)
-def test_the_host_sdist_build_never_sees_credentials(host: dict[str, str]) -> None:
-    cleaned = host_build_environment(host)
-    assert not [name for name in cleaned if is_secret_name(name)]
-    assert {n: v for n, v in host.items() if not is_secret_name(n)} == cleaned
-
-
-@given(secret_names)
-def test_credential_names_are_recognised(name: str) -> None:
-    assert is_secret_name(name) and is_secret_name(name.lower())
-
-
-# --------------------------------------------------------------------------- leftovers
-
-
-def test_owner_tokens_tell_live_from_dead_processes() -> None:
-    assert owner_alive(owner_token()) is True
-    host = owner_token().split(":")[0]
-    assert owner_alive(f"{host}:{os.getpid()}:1") is False  # same pid, other start time
-    assert owner_alive("some-other-host:1:1") is None
-    assert owner_alive("garbage") is None
-
-
-containers = st.lists(st.tuples(
-    st.text(alphabet="abcdef0123456789", min_size=4, max_size=8),
-    st.sampled_from(["run-a", "run-b", "mine"]),
-    st.sampled_from(["alive", "dead", "foreign", "none"]),
-    st.sampled_from(["running", "exited", "created"]),
-), unique_by=lambda c: c[0], max_size=10)
-
-
-@given(containers)
-def test_leftovers_fall_in_exactly_one_bucket(items: list[tuple[str, str, str, str]]) -> None:
-    host = owner_token().split(":")[0]
-    tokens = {"alive": owner_token(), "dead": f"{host}:{os.getpid()}:1",
-              "foreign": "elsewhere:12:34"}
-    rows = []
-    for name, run, owner, status in items:
-        labels = {"run": run}
-        if owner in tokens:
-            labels["owner"] = tokens[owner]
-        rows.append((name, labels, status))
-    kinds = classify_leftovers(rows, "owner", "run", current_run="mine")
-    buckets = [*kinds.orphaned, *kinds.in_use, *kinds.unknown]
-    assert len(buckets) == len(set(buckets))
-    for name, run, owner, status in items:
-        if run == "mine":
-            assert name not in buckets
-        elif owner == "alive":
-            assert name in kinds.in_use
-        elif owner == "dead":
-            assert name in kinds.orphaned
-        elif status == "running":
-            assert name in kinds.unknown  # never removed: its owner cannot be checked
-        else:
-            assert name in kinds.orphaned

@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 
 from manywheels._timing import command_timer, measure
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.engine import DockerEngine, ImageInfo
 from manywheels.plan._record import RunReport
 from manywheels.stages import _cache as cache
+from manywheels.stages import _cache_clear
 
 IMAGE = ImageInfo(ref="quay.io/pypa/manylinux_2_28_x86_64", id="sha256:" + "a" * 64,
                   digest="quay.io/pypa/manylinux_2_28_x86_64@sha256:" + "b" * 64,
@@ -136,17 +137,17 @@ def test_clear_host_directories(tmp_path: Path) -> None:
             path = tmp_path / "images" / image / kind / "x"
             path.mkdir(parents=True)
             (path / "f").write_bytes(b"1" * 1000)
-    result = cache.clear(root=tmp_path, what=("uv",))
+    result = _cache_clear.clear(root=tmp_path, what=("uv",))
     assert sorted(p.parent.name for p in result.paths) == ["a", "b"]
     assert result.bytes == 2000
     assert not (tmp_path / "images" / "a" / "uv").exists()
     assert (tmp_path / "images" / "a" / "pip" / "x" / "f").is_file()
-    result = cache.clear(root=tmp_path)
+    result = _cache_clear.clear(root=tmp_path)
     assert len(result.paths) == 4 and result.bytes == 4000
     assert "removed 4 cache directories (0.0 MB)" in result.summary()
-    assert cache.clear(root=tmp_path / "absent").paths == []
+    assert _cache_clear.clear(root=tmp_path / "absent").paths == []
     with pytest.raises(cache.CacheError, match="unknown cache 'conda'"):
-        cache.clear(root=tmp_path, what=("conda",))
+        _cache_clear.clear(root=tmp_path, what=("conda",))
 
 
 def test_timing_counts_only_this_threads_commands() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from manywheels.commands._scaffold import add_register_call
-from manywheels.config._config import OPTIONS, load_config
+from manywheels.config import OPTIONS, load_config
 from manywheels.errors import ConfigError, ExitCode
 
 PYPROJECT = '[project]\nname = "demo"\nversion = "1"\n\n[tool.black]\nline-length = 90\n'

@@ -15,7 +15,7 @@ from ruamel.yaml import YAML
 
 from manywheels.commands._matrix import github_matrix
 from manywheels.commands._scaffold import render_workflow
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import PythonTag, identifier
 from manywheels.plan._targets import Target, interpreter_path

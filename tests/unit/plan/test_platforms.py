@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.config._platforms import select_platforms
 from manywheels.engine._personality import emulation_message, personality, runs_arch
 from manywheels.errors import ConfigError, EmulationUnavailableError, ExitCode

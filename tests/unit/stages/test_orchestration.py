@@ -21,12 +21,13 @@ from rich.console import Console
 
 from manywheels._lock import owner_token
 from manywheels._ui import UI
-from manywheels.config._config import Config, load_config
+from manywheels.config import Config, load_config
 from manywheels.engine import OWNER_LABEL, RUN_LABEL, LeftoverInfo
 from manywheels.errors import CommandError, ImageNotFoundError, StageFailedError
 from manywheels.stages import _cache as cache
-from manywheels.stages import _run
+from manywheels.stages import _cache_clear, _run
 from manywheels.stages._common import Job, run_jobs
+from manywheels.stages._registry import stage_named
 from manywheels.stages._run import Run
 from manywheels.stages.build import SdistInfo, read_sdist
 from manywheels.stages.repair import repair
@@ -288,7 +289,19 @@ def test_before_all_image_is_committed_then_reused(project: Path, tmp_path: Path
     assert len(handler.ran) == 1
     assert "reusing the image" in console.getvalue()
 
-    cleared = cache.clear(config, engine=engine, env={})
+    cleared = _cache_clear.clear(config, engine=engine, env={})
+    assert cleared.images == [tag] and engine.find_image(tag) is None
+
+
+def test_the_clean_cache_stage_runs_from_the_registry(project: Path, tmp_path: Path) -> None:
+    engine = engine_with(BeforeAll())
+    config = make_config(project, before_all="yum install -y zlib-devel", cache=True,
+                         cache_dir=str(tmp_path / "c"))
+    with make_run(config, engine) as run:
+        run.ensure_before_all()
+        ((_, tag, _),) = engine.commits
+        cleared = stage_named("clean-cache")(run)
+    assert isinstance(cleared, _cache_clear.Cleared)
     assert cleared.images == [tag] and engine.find_image(tag) is None
 
 

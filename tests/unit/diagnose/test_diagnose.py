@@ -53,7 +53,7 @@ from manywheels.stages.troubleshoot import (
     split_args,
 )
 
-DATA = Path(__file__).resolve().parent / "data" / "diagnose"
+DATA = Path(__file__).resolve().parents[1] / "data" / "diagnose"
 ID = "cp312-manylinux_x86_64"
 
 

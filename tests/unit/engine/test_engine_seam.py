@@ -10,7 +10,7 @@ import pytest
 import manywheels.engine as engine_api
 from manywheels.errors import EngineUnavailableError
 
-SRC = Path(__file__).resolve().parents[2] / "src" / "manywheels"
+SRC = Path(__file__).resolve().parents[3] / "src" / "manywheels"
 
 
 def imports_docker(path: Path) -> bool:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from packaging.version import Version
 
 from manywheels._fsutil import sha256_file
-from manywheels.config._config import Config
+from manywheels.config import Config
 from manywheels.errors import ExitCode, NothingToDoError, PublishError
 from manywheels.plan._record import RunReport
 from manywheels.stages.publish import (

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from manywheels.commands._export import render_script
-from manywheels.config._config import Config, load_config
+from manywheels.config import Config, load_config
 from manywheels.naming._tags import PythonTag
 from manywheels.plan._targets import StepOptions, Target
 from manywheels.stages._render import render, render_step

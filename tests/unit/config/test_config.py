@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from manywheels.config._config import DEFAULT_IMAGE, Config, load_config
+from manywheels.config import DEFAULT_IMAGE, Config, load_config
 from manywheels.errors import ConfigError, ProjectError, PythonTagMissingError
 from manywheels.naming._tags import PythonTag
 from manywheels.plan._targets import select_targets

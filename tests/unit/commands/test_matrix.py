@@ -16,7 +16,7 @@ from manywheels.commands._matrix import (
     render_matrix,
     resolve_targets,
 )
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.errors import ConfigError, EngineUnavailableError
 from manywheels.naming._tags import PythonTag, identifier
 from manywheels.plan._targets import Target, interpreter_path

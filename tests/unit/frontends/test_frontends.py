@@ -16,7 +16,7 @@ import pytest
 
 import manywheels.invoke
 import manywheels.nox
-from manywheels.config._config import OPTIONS, load_config
+from manywheels.config import OPTIONS, load_config
 from manywheels.errors import ConfigError, ExitCode, NothingToDoError, StageFailedError
 from manywheels.frontends._adapter import (
     Chain,

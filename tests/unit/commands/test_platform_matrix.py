@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 from manywheels.commands._matrix import platform_matrix, resolve_targets
 from manywheels.commands._scaffold import render_workflow
-from manywheels.config._config import load_config
+from manywheels.config import load_config
 from manywheels.frontends._cli import main
 
 NO_ENGINE = "unix:///nonexistent/docker.sock"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from manywheels.config._config import Config, load_config
+from manywheels.config import Config, load_config
 from manywheels.errors import ConfigError, PolicyError, PythonTagMissingError
 from manywheels.naming import Policy, PythonTag, parse_policy
 from manywheels.plan import ImageFacts, RunReport, plan_build

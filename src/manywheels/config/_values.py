@@ -1,0 +1,152 @@
+"""Parsing a raw value (TOML, environment, argv, code) into its option's type, and the
+checks of resolved values; every failure is a one-line
+:class:`~manywheels.errors.ConfigError` naming the key, the source and what is allowed."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from manywheels.config._options import BY_KEY, Option
+from manywheels.errors import ConfigError
+from manywheels.naming._tags import PythonTag, parse_python_tag
+
+__all__ = ["check_output_dir", "check_test_command", "parse_value"]
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _type_error(option: Option, source: str, value: object, expected: str) -> ConfigError:
+    shown = repr(value)
+    if len(shown) > 80:
+        shown = shown[:77] + "..."
+    return ConfigError(f"{option.key} ({source}): got {shown}, expected {expected}")
+
+
+def _as_list(option: Option, source: str, value: object) -> list[str]:
+    if isinstance(value, str):
+        return shlex.split(value) if source != "pyproject.toml" else value.split()
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return [str(v) for v in value]
+    raise _type_error(option, source, value, "a list of strings")
+
+
+def _as_table(option: Option, source: str, value: object) -> dict[str, str]:
+    items: dict[str, str] = {}
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(item, str | int | float) or isinstance(item, bool):
+                raise _type_error(option, source, {key: item}, "a table of strings")
+            items[str(key)] = str(item)
+    elif isinstance(value, str | list | tuple):
+        words = shlex.split(value) if isinstance(value, str) else list(value)
+        for word in words:
+            name, sep, item = str(word).partition("=")
+            if not sep or not name:
+                raise _type_error(option, source, word, "KEY=VALUE pairs")
+            items[name] = item
+    else:
+        raise _type_error(option, source, value, "a table of strings or KEY=VALUE pairs")
+    for name in items:
+        if not name.replace("_", "a").isalnum() or name[0].isdigit():
+            raise _type_error(option, source, name, "variable names [A-Za-z_][A-Za-z0-9_]*")
+    return items
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def parse_value(option: Option, source: str, value: object) -> Any:
+    """Turn a raw value from any source into the option's type.
+
+    Raises:
+        ConfigError: the value does not fit the option's kind (names key and source).
+    """
+    kind = option.kind
+    if kind in {"str", "optstr"}:
+        if isinstance(value, str):
+            return value
+        raise _type_error(option, source, value, "a string")
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE | _FALSE:
+            return value.strip().lower() in _TRUE
+        raise _type_error(option, source, value, "a boolean (true/false, 1/0)")
+    if kind == "int":
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+        raise _type_error(option, source, value, "a whole number >= 1")
+    if kind == "choice":
+        if isinstance(value, str) and value in option.choices:
+            return value
+        raise _type_error(option, source, value, "one of " + ", ".join(option.choices))
+    if kind == "path":
+        if isinstance(value, str | os.PathLike) and str(value).strip():
+            return Path(value)
+        raise _type_error(option, source, value, "a path")
+    if kind == "list":
+        return tuple(_as_list(option, source, value))
+    if kind == "table":
+        return _as_table(option, source, value)
+    if kind == "python":
+        words = _as_list(option, source, value)
+        if not words:
+            raise _type_error(option, source, value, "at least one python tag")
+        tags: list[PythonTag] = []
+        for word in words:
+            tag = parse_python_tag(word)
+            if tag not in tags:
+                tags.append(tag)
+        return tuple(tags)
+    msg = f"unknown option kind {kind}"  # pragma: no cover
+    raise AssertionError(msg)  # pragma: no cover
+
+
+def check_test_command(command: str | None) -> None:
+    """Check the test-command's placeholders: only ``{project}`` and ``{wheel}``.
+
+    Raises:
+        ConfigError: a malformed format string or an unknown placeholder.
+    """
+    if command is None:
+        return
+    try:
+        names = {name for _, name, _, _ in string.Formatter().parse(command) if name is not None}
+    except ValueError as error:
+        msg = f"test-command: {error} in {command!r}; use {{{{ and }}}} for literal braces"
+        raise ConfigError(msg) from None
+    unknown = names - {"project", "wheel"}
+    if unknown:
+        msg = (
+            f"test-command: unknown placeholder {{{sorted(unknown)[0]}}}; "
+            "allowed are {project} and {wheel}"
+        )
+        raise ConfigError(msg)
+
+
+def check_output_dir(key: str, path: Path, root: Path, sources: Mapping[str, str]) -> None:
+    """dist-dir and output-dir must not be the project tree (or contain it): the tree is
+    copied for the sdist build and into the container, outputs excluded.
+
+    Raises:
+        ConfigError: ``path`` is ``root`` or one of its parents.
+    """
+    resolved = path.resolve()
+    if resolved == root or resolved in root.parents:
+        what = "is the project directory" if resolved == root else "contains the project directory"
+        default = BY_KEY[key].default
+        msg = (
+            f"{key} {str(path)!r} ({sources.get(key, 'default')}) {what} {str(root)!r}: the "
+            "project tree is copied into the build and its outputs must stay out of it; allowed "
+            f"is a directory of its own, inside the project (default {str(default)!r}) or "
+            "outside it"
+        )
+        raise ConfigError(msg)

@@ -1,0 +1,86 @@
+"""``before-all``: the script run once per container before any build, its log, and the
+committed image that lets later runs skip it (:mod:`manywheels.stages._cache`).
+
+:class:`~manywheels.stages._run.Run` keeps which containers ran it
+(:meth:`~manywheels.stages._run.Run.ensure_before_all`); the steps are here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from manywheels.errors import BeforeAllError, CommandError
+from manywheels.stages import _cache as cache
+from manywheels.stages._environment import container_environment
+from manywheels.stages._render import render
+
+if TYPE_CHECKING:
+    from manywheels.config import Config
+    from manywheels.engine import Container, ImageInfo
+    from manywheels.stages._run import Run
+
+__all__ = ["LOG", "before_all_key", "render_before_all", "reuse_image", "run_before_all"]
+
+LOG = "logs/before-all/before-all.log"
+"""The before-all log, relative to output-dir (the script is kept beside it)."""
+
+
+def render_before_all(script: str) -> str:
+    """The shell script that runs ``script`` (the ``before-all`` value) in a container."""
+    return render("before_all.sh.j2", before_all=script)
+
+
+def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, str]) -> str | None:
+    """The before-all image key (:func:`manywheels.stages._cache.before_all_key`); ``None``
+    without before-all, with ``cache = false`` or in a dry run."""
+    script = config.before_all.strip()
+    if not script or not config.cache or config.dry_run:
+        return None
+    return cache.before_all_key(info, render_before_all(script), environment)
+
+
+def reuse_image(run: Run, ref: str, image: str, key: str | None) -> None:
+    """Record that the container of ``ref`` started from the committed before-all
+    ``image``, so before-all does not run again."""
+    run.ui.info(f"before-all: reusing the image {image} (before-all does not run "
+                "again; clear it with `nox -s wheels-clean-cache`)")
+    run.report.set_section("before_all", ref, status="cached", image=image, key=key)
+
+
+def run_before_all(run: Run, ref: str, container: Container, script: str) -> None:
+    """Run before-all in a fresh container (script and log under ``logs/before-all``);
+    commit the result as an image when caching (a failed commit is only a warning).
+
+    Raises:
+        BeforeAllError: the script exited non-zero (exit code and last lines of output).
+    """
+    text = render_before_all(script)
+    log = run.log_dir("before-all") / "before-all.log"
+    run.save_script(run.log_dir("before-all") / "before-all.sh", text)
+    run.ui.info("running before-all")
+    started = time.monotonic()
+    with run.ui.target_output("before-all", log) as sink:
+        try:
+            container.run(text, sink=sink)
+        except CommandError as error:
+            run.ui.error(f"before-all failed with exit code {error.returncode}; log: {log}")
+            for line in error.tail[-10:]:
+                run.ui.error(f"  {line}")
+            raise BeforeAllError(error.command, error.returncode, error.tail) from None
+    took = time.monotonic() - started
+    run.ui.info(f"before-all done in {took:.1f} s")
+    environment = container_environment(run.config, run.host_env)
+    key = before_all_key(run.config, run.image(ref), environment)
+    image = None
+    if key is not None:
+        try:
+            image = cache.commit_before_all(run.engine, container, run.image(ref), key,
+                                            environment)
+        except cache.CacheError as error:
+            run.ui.warn(f"before-all: {error}; the next run runs it again")
+        else:
+            run.ui.info(f"before-all: kept as the image {image} for later runs")
+    run.report.set_section("before_all", ref, status="ran", duration_s=round(took, 3),
+                           image=image, key=key, log=LOG)

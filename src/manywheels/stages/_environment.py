@@ -1,0 +1,48 @@
+"""What enters a container's environment, and what the host's sdist build may see: an
+explicit allowlist in, credentials out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from manywheels.engine import find_ca_bundle, index_environment
+
+if TYPE_CHECKING:
+    from manywheels.config import Config
+
+__all__ = ["container_environment", "host_build_environment", "is_secret_name"]
+
+def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[str, str]:
+    """The complete environment a container gets: an explicit allowlist.
+
+    Index and CA pass-through (:func:`~manywheels.engine.index_environment`), the
+    host variables named in ``environment-pass`` (when set on the host) and the
+    ``environment`` table. Nothing else from the host enters a container.
+    """
+    env = index_environment(host_env, ca_bundle=find_ca_bundle(host_env) is not None)
+    for name in config.environment_pass:
+        if name in host_env:
+            env[name] = host_env[name]
+    env.update(config.environment)
+    return env
+
+
+_SECRET_WORDS = ("TOKEN", "PASSWORD", "PASSWD", "SECRET", "CREDENTIAL", "API_KEY", "APIKEY",
+                 "PRIVATE_KEY", "ACCESS_KEY", "AUTH")
+_SECRET_PREFIXES = ("TWINE_", "MANYWHEELS_PUBLISH_")
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable name looks like it holds a credential: ``TWINE_*``, or a name
+    containing TOKEN, PASSWORD, SECRET, CREDENTIAL, API_KEY, ACCESS_KEY, AUTH, ..."""
+    upper = name.upper()
+    return upper.startswith(_SECRET_PREFIXES) or any(word in upper for word in _SECRET_WORDS)
+
+
+def host_build_environment(host_env: Mapping[str, str]) -> dict[str, str]:
+    """The environment of the sdist build on the host: the host's, minus every variable
+    whose name looks like a credential (:func:`is_secret_name`), so a build backend or
+    ``setup.py`` cannot print a token into the sdist log."""
+    return {name: value for name, value in host_env.items() if not is_secret_name(name)}
+
