@@ -21,7 +21,13 @@ from packaging.utils import parse_wheel_filename
 
 from manywheels.errors import ExitCode
 from tests.conftest import extract_sdist
-from tests.integration.test_wheels import NOXFILE, host_python, install_and_import, nox
+from tests.integration.test_wheels import (
+    NOXFILE,
+    host_python,
+    install_and_import,
+    nox,
+    run_stages,
+)
 
 ELF_MACHINES = {"x86_64": 62, "i686": 3, "aarch64": 183}  # e_machine: EM_X86_64, EM_386, ...
 BINFMT = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
@@ -117,3 +123,15 @@ def test_missing_emulation_stops_before_building(images: dict[str, str], tmp_pat
     assert "docker run --privileged --rm tonistiigi/binfmt --install arm64" in lines[0]
     assert not (project / "dist").exists() or not list((project / "dist").glob("*.tar.gz"))
     assert not (project / "wheelhouse" / "logs" / "cp311-manylinux_aarch64").exists()
+
+
+def test_single_i686_image_runs_as_i686(pypi_sdists: dict[str, Path], test_image_i686: str,
+                                        tmp_path: Path) -> None:
+    """The issue's reproduction: with only ``image`` set (no archs), commands in an i686
+    image run under ``linux32``, as its entrypoint would run them."""
+    project = extract_sdist(pypi_sdists["markupsafe"], tmp_path / "i686")
+    run_stages(project, image=test_image_i686, python=["cp311"], test_command=TEST_COMMAND,
+               before_build='echo "BEFORE_BUILD_MACHINE $(uname -m)"')
+    logs = project / "wheelhouse" / "logs" / "cp311-manylinux_i686"
+    assert "BEFORE_BUILD_MACHINE i686" in (logs / "build.log").read_text()
+    assert re.search(r"TEST_MACHINE i686 i686 ", (logs / "test.log").read_text())
