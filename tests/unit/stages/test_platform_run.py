@@ -65,3 +65,26 @@ def test_a_single_image_run_takes_the_arch_of_its_policy(
         plan = run.plan(None)
         assert {s.arch for s in plan.steps} == {"i686"}
         assert [c.arch for c in fake.containers] == ["i686"]
+
+
+def test_before_all_once_per_platform_container_each_with_its_log(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DOCKER_HOST", NOWHERE)
+    config = load_config(project, env={}, overrides={"before_all": "echo setting up",
+                                                      "cache": False})
+    fake = engine()
+    ui = UI(Console(file=StringIO(), width=200), echo=False, live=False)
+    with Run(config, ui, engine=fake, host_env={"DOCKER_HOST": NOWHERE}) as run:
+        for image in run.images():
+            run.ensure_before_all(image)
+            run.ensure_before_all(image)  # once per container
+        scripts = {c.image: [cmd for cmd in c.commands
+                             if isinstance(cmd, str) and "setting up" in cmd]
+                   for c in fake.containers}
+        counts = {image: len(found) for image, found in scripts.items()}
+        assert counts == dict.fromkeys(IMAGES.values(), 1)
+        logs = config.output_dir / "logs"
+        assert sorted(p.parent.name for p in logs.glob("*/before-all.log")) == [
+            "before-all-manylinux_aarch64", "before-all-manylinux_i686",
+            "before-all-manylinux_x86_64"]
