@@ -47,7 +47,7 @@ class ExitCode:
     NOTHING_TO_DO = 7
     PUBLISH = 8
     LOCKED = 9
-    EMULATION = 10
+    EMULATION = 11
     SIGINT = 130
     SIGTERM = 143
 

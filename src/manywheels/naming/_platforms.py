@@ -118,7 +118,7 @@ def _expand(value: str, machine: str) -> list[str]:
     native = host_arch(machine)
     if value == "all":
         return list(ARCHS)
-    if value in {"auto", "auto64"}:
+    if value == "auto":
         return [native] if native in ARCHS and native not in _NATIVE32.values() else []
     if value == "auto32":
         return [_NATIVE32[native]] if native in _NATIVE32 else (

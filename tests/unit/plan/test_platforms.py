@@ -240,4 +240,4 @@ def test_emulation_check_and_message() -> None:
     assert "\n" not in line
     assert "qemu-user-static" in line
     assert "docker run --privileged --rm tonistiigi/binfmt --install arm64" in line
-    assert EmulationUnavailableError(line).exit_code == ExitCode.EMULATION == 10
+    assert EmulationUnavailableError(line).exit_code == ExitCode.EMULATION == 11
