@@ -30,6 +30,7 @@ __all__ = [
     "PublishError",
     "PythonTagMissingError",
     "SdistBuildError",
+    "SessionClashError",
     "StageFailedError",
 ]
 
@@ -47,6 +48,7 @@ class ExitCode:
     NOTHING_TO_DO = 7
     PUBLISH = 8
     LOCKED = 9
+    SESSION_CLASH = 10
     EMULATION = 11
     SIGINT = 130
     SIGTERM = 143
@@ -76,6 +78,13 @@ class PythonTagMissingError(ConfigError):
 
 class ForeignRecordError(ConfigError):
     """The output-dir holds the run record of another project (one project per output-dir)."""
+
+
+class SessionClashError(ConfigError):
+    """``manywheels init``: the noxfile already defines a session named like manywheels'
+    (``wheels``, ``wheels-build``, ...), which would silently replace it."""
+
+    exit_code = ExitCode.SESSION_CLASH
 
 
 class ProjectError(ManywheelsError):

@@ -159,7 +159,9 @@ def test_cli_wheels_builds_repairs_and_tests(tmp_path: Path, test_image: str,
     for target in report["targets"].values():
         assert {target["stages"][s]["status"] for s in ("build", "repair", "test")} == {
             "passed"}
-    assert "build, repair and test done" in result.stdout
+    # The closing line: counts per status and the absolute output-dir (issue 14).
+    assert "manywheels: wheels: 2 " in result.stdout, result.stdout
+    assert f"2 wheel(s) in {(project / 'wheelhouse').resolve()}" in result.stdout
     assert leftovers(engine, project) == []
 
 

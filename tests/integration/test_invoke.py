@@ -101,7 +101,10 @@ def test_invoke_wheels_builds_repairs_and_tests(tmp_path: Path, test_image: str,
         stages = report["targets"][identifier]["stages"]
         assert {stages[s]["status"] for s in ("build", "repair", "test")} == {"passed"}
         assert (project / "wheelhouse" / "logs" / identifier / "test.sh").is_file()
-    assert "import mwdemo._core" in result.stderr + result.stdout  # the test-command ran
+    # The test-command ran (its log; the console has one line per identifier: issue 14).
+    test_log = project / "wheelhouse" / "logs" / "cp311-manylinux_x86_64" / "test.log"
+    assert "import mwdemo._core" in test_log.read_text()
+    assert "manywheels: test cp311-manylinux_x86_64 passed" in result.stderr + result.stdout
     assert leftovers(engine, project) == []
 
 

@@ -18,7 +18,7 @@ MAX_LINES = 400
 
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("errors",),
-    ("manywheels", "_fsutil", "_lock", "_signals", "_timing", "_ui"),  # the root: errors only
+    ("manywheels", "_commands", "_fsutil", "_lock", "_signals", "_timing", "_ui"),  # the root: errors only
     ("naming",),
     ("config",),
     ("plan",),

@@ -36,7 +36,8 @@ from manywheels._fsutil import atomic_write_text
 from manywheels.config import OPTIONS, Config, pyproject_layer
 from manywheels.config._platforms import is_multi_platform
 from manywheels.config._project import Project
-from manywheels.errors import ConfigError
+from manywheels.errors import ConfigError, SessionClashError
+from manywheels.stages._registry import STAGES
 from manywheels.stages._render import render
 
 if sys.version_info >= (3, 11):
@@ -44,8 +45,8 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
-__all__ = ["WORKFLOW_PATH", "FileAction", "add_register_call", "apply", "plan_init",
-           "render_workflow", "write_file"]
+__all__ = ["WORKFLOW_PATH", "FileAction", "add_register_call", "apply", "check_session_names",
+           "plan_init", "render_workflow", "write_file"]
 
 WORKFLOW_PATH = Path(".github/workflows/wheels.yml")
 """Where ``init`` writes the CI workflow, relative to the project."""
@@ -125,6 +126,50 @@ def _leading_insert_line(tree: ast.Module) -> int:
     return line
 
 
+def _decorator_name(node: ast.expr) -> str:
+    """``nox.session`` for ``@nox.session``, ``@nox.session(...)``; ``session`` for
+    ``@session``; ``""`` for anything else."""
+    target = node.func if isinstance(node, ast.Call) else node
+    if isinstance(target, ast.Attribute):
+        return f"{_decorator_name(target.value)}.{target.attr}".lstrip(".")
+    return target.id if isinstance(target, ast.Name) else ""
+
+
+def _session_name(function: ast.FunctionDef | ast.AsyncFunctionDef) -> str | None:
+    """The nox session a decorated function defines (its ``name=``, else its own name);
+    ``None`` when it is not a nox session."""
+    for decorator in function.decorator_list:
+        if _decorator_name(decorator).split(".")[-1] != "session":
+            continue
+        keywords = decorator.keywords if isinstance(decorator, ast.Call) else []
+        for keyword in keywords:
+            if keyword.arg == "name" and isinstance(keyword.value, ast.Constant):
+                return str(keyword.value.value)
+        return function.name
+    return None
+
+
+def check_session_names(tree: ast.Module, path: Path, prefix: str = "wheels") -> None:
+    """Refuse a noxfile that defines a session named like manywheels' (``wheels``,
+    ``wheels-build``, ...): nox would silently run one in place of the other.
+
+    Raises:
+        SessionClashError: naming the session, its line and the way out (exit code 10).
+    """
+    taken = {prefix, *(f"{prefix}-{stage.name}" for stage in STAGES)}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        name = _session_name(node)
+        if name in taken:
+            msg = (
+                f"{path}:{node.lineno} already defines the nox session {name!r}, which "
+                f"manywheels.nox.register() would replace (or be replaced by); rename it, "
+                f"or add `manywheels.nox.register(prefix=\"manywheels\")` by hand"
+            )
+            raise SessionClashError(msg)
+
+
 _REGISTERED = re.compile(r"manywheels\.nox\.register\s*\(|from\s+manywheels\.nox\s+import\b")
 
 
@@ -140,6 +185,7 @@ def add_register_call(text: str, path: Path) -> str | None:
 
     Raises:
         ConfigError: the noxfile is not valid Python (it is left alone).
+        SessionClashError: it defines a session named like manywheels' (``wheels``, ...).
     """
     if _REGISTERED.search(text):
         return None
@@ -151,6 +197,7 @@ def add_register_call(text: str, path: Path) -> str | None:
             "--force to replace it"
         )
         raise ConfigError(msg) from None
+    check_session_names(tree, path)
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
@@ -194,6 +241,8 @@ def _noxfile_action(project_dir: Path, name: str, force: bool) -> FileAction:
         return FileAction(path, "create", fresh, "registers the wheels sessions")
     try:
         new = add_register_call(path.read_text(encoding="utf-8"), path)
+    except SessionClashError:
+        raise  # --force would drop the user's sessions: never
     except ConfigError:
         if force:
             return FileAction(path, "overwrite", fresh, "replaced (it was not valid Python)")
@@ -277,6 +326,8 @@ def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
     Raises:
         ConfigError: the noxfile is not valid Python (without ``force``), or the
             pyproject.toml cannot take the table.
+        SessionClashError: the noxfile defines a session named like manywheels' (also
+            with ``force``; exit code 10).
     """
     root = config.project_dir
     project = config.read_project()

@@ -6,7 +6,7 @@ checked (:mod:`._values`), the layers merged into a frozen :class:`Config` (:mod
 from __future__ import annotations
 
 from manywheels.config._config import Config
-from manywheels.config._load import argument_parser, load_config, pyproject_layer, read_pyproject
+from manywheels.config._load import argument_parser, load_config, pyproject_layer
 from manywheels.config._options import DEFAULT_IMAGE, OPTIONS, Option, markdown_table
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS, Project, is_excluded
 
@@ -23,5 +23,4 @@ __all__ = [
     "load_config",
     "markdown_table",
     "pyproject_layer",
-    "read_pyproject",
 ]

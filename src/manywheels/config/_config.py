@@ -67,6 +67,7 @@ class Config:
     repository: str | None = None
     repository_url: str | None = None
     allow_untested: bool = False
+    build_verbosity: int = 0
     requires_python: str | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)

@@ -33,27 +33,16 @@ from typing import Any
 from manywheels.config._config import Config
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
 from manywheels.config._platforms import select_platforms
-from manywheels.config._project import Project, _load_toml
+from manywheels.config._project import Project
 from manywheels.config._values import check_output_dir, check_test_command, parse_value
 from manywheels.errors import ConfigError, ProjectError
 from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag
 
-__all__ = ["argument_parser", "load_config", "pyproject_layer", "read_pyproject"]
+__all__ = ["argument_parser", "load_config", "pyproject_layer"]
 
 _TOP_KEYS = sorted(o.key for o in OPTIONS if "." not in o.key and not o.stage_only)
 _PUBLISH_KEYS = sorted(o.key.split(".", 1)[1] for o in OPTIONS if o.key.startswith("publish."))
-
-
-def read_pyproject(project_dir: Path) -> dict[str, Any]:
-    """Parse ``project_dir/pyproject.toml``; ``{}`` when absent. Prefer
-    :meth:`Project.read <manywheels.config.Project.read>` (or ``Config.read_project()``),
-    which reads it once per run.
-
-    Raises:
-        ConfigError: the file is not valid TOML.
-    """
-    return dict(_load_toml(project_dir / "pyproject.toml"))
 
 
 def pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
@@ -139,6 +128,8 @@ def argument_parser(prog: str = "manywheels") -> argparse.ArgumentParser:
             )
         else:
             parser.add_argument(option.flag, dest=dest, default=argparse.SUPPRESS, help=option.help)
+    parser.add_argument("-v", dest="build-verbosity", action="count", default=argparse.SUPPRESS,
+                        help="stream every output line (build-verbosity 1; -vv: 2)")
     return parser
 
 

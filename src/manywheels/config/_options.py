@@ -30,7 +30,8 @@ DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
 
-Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path"]
+Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
+               "level"]
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,12 @@ OPTIONS: tuple[Option, ...] = (
            example="https://test.pypi.org/legacy/", meaning="the index's upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
            "publish wheels the run report does not record as tested"),
+    Option("build-verbosity", "level", 0,
+           "0: one line per identifier and stage, failing logs' tails (full logs in "
+           "output-dir/logs); 1 or more (-v): stream every output line",
+           example=0, default_text="`0`",
+           meaning="`0`: one line per identifier and stage, the tail of a failing log (full "
+           "logs in `<output-dir>/logs/`); `1` or more (`-v`): stream every output line"),
 )
 
 

@@ -57,6 +57,15 @@ def _as_table(option: Option, source: str, value: object) -> dict[str, str]:
     return items
 
 
+def _as_level(option: Option, source: str, value: object) -> int:
+    """A whole number >= 0 (``build-verbosity``), from an int or its digits."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    raise _type_error(option, source, value, "a whole number >= 0")
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -84,6 +93,8 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
         raise _type_error(option, source, value, "a whole number >= 1")
+    if kind == "level":
+        return _as_level(option, source, value)
     if kind == "choice":
         if isinstance(value, str) and value in option.choices:
             return value

@@ -60,7 +60,7 @@ class ChainFailedError(ManywheelsError):
 
     def __init__(self) -> None:
         super().__init__(
-            "build, repair and test finished with failed identifiers (see the summaries "
+            "build, repair and test finished with failed identifiers (see the lines "
             "above); wheels of the others are in the output-dir"
         )
 
@@ -97,6 +97,13 @@ class Chain:
 
     def __init__(self) -> None:
         self._failed = False
+        self._run: Run | None = None
+        self.lines: list[str] = []
+        """The closing lines of the last :meth:`finish` (counts, output-dir)."""
+
+    def note_run(self, run: Run) -> None:
+        """The run the chain's stages use (its record gives the closing lines)."""
+        self._run = run
 
     @property
     def failed(self) -> bool:
@@ -111,10 +118,24 @@ class Chain:
         return False
 
     def finish(self) -> ChainFailedError | None:
-        """End the chain: close the runs; the chain's error when a stage failed."""
+        """End the chain: its closing lines (:attr:`lines`: counts per status, the
+        absolute output-dir; see :func:`~manywheels.stages._outcome.closing_lines`), then
+        close the runs; the chain's error when a stage failed."""
+        self.lines = self._closing_lines()
         close_runs()
         failed, self._failed = self._failed, False
         return ChainFailedError() if failed else None
+
+    def _closing_lines(self) -> list[str]:
+        run, self._run = self._run, None
+        if run is None:
+            return []
+        from manywheels.stages._outcome import closing_lines  # noqa: PLC0415
+
+        try:
+            return closing_lines(run)
+        except Exception:  # noqa: BLE001 - the closing lines never hide the chain's result
+            return []
 
 
 # ------------------------------------------------------------------ configuration
@@ -223,7 +244,12 @@ def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> 
         config, options = prepare()
         values = stage.option_values(options)
         run = shared_run(config)
-        stage.function(run, values)
+        if chain is not None:
+            chain.note_run(run)
+        try:
+            stage.function(run, values)
+        finally:
+            run.ui.end_group()
     except ManywheelsError as error:
         if run is not None and stage.diagnose:
             _print_diagnosis(run, error)

@@ -28,6 +28,7 @@ from typing import Any, NoReturn
 
 from manywheels import __version__
 from manywheels import _signals as signals
+from manywheels._commands import using_frontend
 from manywheels._ui import UI
 from manywheels.config import Config, argument_parser
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
@@ -146,7 +147,8 @@ def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
 
 def _stage_command(stage: Stage) -> Callable[[argparse.Namespace, UI], int]:
     def handler(args: argparse.Namespace, ui: UI) -> int:  # noqa: ARG001 - the run's UI
-        failure = run_stage(stage, _prepare(args, stage))
+        with using_frontend("cli"):
+            failure = run_stage(stage, _prepare(args, stage))
         if failure is not None:
             raise failure.error
         return ExitCode.OK
@@ -164,17 +166,19 @@ def _prepare(args: argparse.Namespace, stage: Stage) -> Prepare:
 
 def _cmd_wheels(args: argparse.Namespace, ui: UI) -> int:  # noqa: ARG001 - the run's UI
     chain = Chain()
-    for stage in CHAIN:
-        failure = run_stage(stage, _prepare(args, stage), chain=chain)
-        if failure is None:
-            continue
-        if not failure.goes_on:
-            raise failure.error
-        print(failure.line, file=sys.stderr, flush=True)
-    error = chain.finish()
+    with using_frontend("cli"):
+        for stage in CHAIN:
+            failure = run_stage(stage, _prepare(args, stage), chain=chain)
+            if failure is None:
+                continue
+            if not failure.goes_on:
+                raise failure.error
+            print(failure.line, file=sys.stderr, flush=True)
+        error = chain.finish()
+    for line in chain.lines:
+        print(line, flush=True)
     if error is not None:
         raise error
-    print("manywheels: build, repair and test done; wheels in the output-dir")
     return ExitCode.OK
 
 

@@ -23,6 +23,7 @@ from invoke.env import Environment
 from invoke.exceptions import Exit, UncastableEnvVar
 from invoke.tasks import Call, Task
 
+from manywheels._commands import using_frontend
 from manywheels.config import OPTIONS, Config, Option
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.frontends._adapter import Chain, interrupt_code, resolve_config, run_stage
@@ -145,7 +146,8 @@ def _execute(c: Context, stage: Stage, flags: Mapping[str, Any], chain: Chain | 
     """Run one stage for a task; raise invoke's ``Exit`` on errors and interrupts."""
     own = {option.name: flags.get(option.name) for option in stage.options}
     try:
-        failure = run_stage(stage, lambda: (resolve_config_for(c, flags), own), chain=chain)
+        with using_frontend("invoke", SECTION):
+            failure = run_stage(stage, lambda: (resolve_config_for(c, flags), own), chain=chain)
     except BaseException as interrupt:
         code = interrupt_code(interrupt)
         if code is None:
@@ -206,11 +208,13 @@ def stage_task(stage: Stage, chain: Chain | None = None) -> Task[Any]:
 
 def _chain_task(chain: Chain) -> Task[Any]:
     def all_(c: Context) -> None:  # noqa: ARG001 - invoke passes the context
-        error: ManywheelsError | None = chain.finish()
+        with using_frontend("invoke", SECTION):
+            error: ManywheelsError | None = chain.finish()
+        for line in chain.lines:
+            print(line, flush=True)
         if error is not None:
             msg = f"manywheels: error: {error}"
             raise Exit(msg, code=error.exit_code)
-        print("manywheels: build, repair and test done; wheels in the output-dir")
 
     all_.__doc__ = f"{CHAIN_HELP[:-1]}; the default task."
     # The chain runs variants of the stage tasks that let it go on past identifiers that

@@ -25,6 +25,7 @@ from nox.logger import logger as nox_logger
 from nox.sessions import Session
 
 from manywheels import _signals as signals
+from manywheels._commands import using_frontend
 from manywheels.config import Config
 from manywheels.errors import ExitCode
 from manywheels.frontends._adapter import Chain, parse_stage_args, resolve_config, run_stage
@@ -36,15 +37,22 @@ SessionFunction = Callable[[Session], None]
 
 
 def _run_session(session: Session, stage: Stage, project_dir: Path | None,
-                 overrides: Mapping[str, Any], chain: Chain | None) -> None:
-    """Run ``stage`` for a nox session; fail the session or abort nox on error."""
+                 overrides: Mapping[str, Any], chain: Chain | None,
+                 *, prefix: str = "wheels") -> None:
+    """Run ``stage`` for a nox session; fail the session or abort nox on error.
+
+    Override values that are callables (no arguments) are called here, when the session
+    runs (the repository's demo picks its image so)."""
 
     def prepare() -> tuple[Config, Mapping[str, Any]]:
         flags, options = parse_stage_args(stage, session.posargs)
-        return resolve_config(project_dir, overrides=dict(overrides), flags=flags), options
+        resolved = {key: value() if callable(value) else value
+                    for key, value in overrides.items()}
+        return resolve_config(project_dir, overrides=resolved, flags=flags), options
 
     try:
-        failure = run_stage(stage, prepare, chain=chain)
+        with using_frontend("nox", prefix):
+            failure = run_stage(stage, prepare, chain=chain)
     except signals.Terminated as terminated:
         nox_logger.error(f"Session {session.name} {terminated}: the run's containers were "
                          f"removed [exit code {128 + terminated.signum}]")
@@ -89,7 +97,8 @@ def register(prefix: str = "wheels", *, project_dir: str | Path | None = None,
     Args:
         prefix: session name prefix: ``wheels``, ``wheels-build``, ``wheels-repair``, ...
         project_dir: the project to build; default the directory of the calling noxfile.
-        **overrides: configuration keys (snake_case) applied above ``[tool.manywheels]``.
+        **overrides: configuration keys (snake_case) applied above ``[tool.manywheels]``;
+            a value may be a callable without arguments, called when a session runs.
 
     Raises:
         ConfigError: never at registration; bad overrides fail the sessions that run.
@@ -102,13 +111,15 @@ def register(prefix: str = "wheels", *, project_dir: str | Path | None = None,
     chain = Chain()
     for stage in STAGES:
         _register_once(f"{prefix}-{stage.name}", prefix,
-                       _session(stage, base, dict(overrides), chain))
+                       _session(stage, base, dict(overrides), chain, prefix))
 
     def chain_session(session: Session) -> None:
-        error = chain.finish()
+        with using_frontend("nox", prefix):
+            error = chain.finish()
+        for line in chain.lines:
+            session.log(line)
         if error is not None:
             session.error(f"{error} [exit code {error.exit_code}]")
-        session.log(f"{prefix}: build, repair and test done; wheels in the output-dir")
 
     chain_session.__doc__ = CHAIN_HELP
     _register_once(prefix, prefix, chain_session,
@@ -124,9 +135,9 @@ def _caller_dir() -> Path:
 
 
 def _session(stage: Stage, base: Path, overrides: dict[str, Any], chain: Chain,
-             ) -> SessionFunction:
+             prefix: str) -> SessionFunction:
     def session_function(session: Session) -> None:
-        _run_session(session, stage, base, overrides, chain)
+        _run_session(session, stage, base, overrides, chain, prefix=prefix)
 
     session_function.__doc__ = stage.help
     return session_function

@@ -11,6 +11,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from manywheels._commands import stage_command
 from manywheels.errors import BeforeAllError, CommandError
 from manywheels.stages import _cache as cache
 from manywheels.stages._environment import container_environment
@@ -56,7 +57,7 @@ def reuse_image(run: Run, ref: str, image: str, key: str | None) -> None:
     """Record that the container of ``ref`` started from the committed before-all
     ``image``, so before-all does not run again."""
     run.ui.info(f"before-all: reusing the image {image} (before-all does not run "
-                "again; clear it with `nox -s wheels-clean-cache`)")
+                f"again; clear it with `{stage_command('clean-cache')}`)")
     run.report.set_section("before_all", ref, status="cached", image=image, key=key)
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from packaging.utils import parse_wheel_filename
 
 from manywheels import _signals as signals
+from manywheels._commands import stage_command
 from manywheels._fsutil import sha256_file
 from manywheels._timing import Timing, measure
 from manywheels._ui import SummaryRow
@@ -169,7 +170,7 @@ def select_recorded(run: Run, stage: str, directory: Path) -> list[tuple[str, St
     if not result:
         what, where, before = _NOTHING[stage]
         msg = (f"no {what} in {where} {directory}: the run record ({report.path}) names none "
-               f"of the current sdist; run the {before} stage first (nox -s wheels-{before})")
+               f"of the current sdist; run the {before} stage first ({stage_command(before)})")
         raise NothingToDoError(msg)
     return result
 
@@ -248,7 +249,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
                 reason = f"{error}{where}"
             else:
                 reason = f"{type(error).__name__}: {error}{where}"
-            return SummaryRow(job.identifier, "failed", took, reason)
+            return SummaryRow(job.identifier, "failed", took, reason, log=job.log)
         return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
 
     display = contextlib.ExitStack()  # the live table (a terminal) until the summary
@@ -270,6 +271,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
                 row = future.result()
                 rows[job.identifier] = row
                 board.finish(job.identifier, row.status)
+                run.ui.result(stage, row)
                 if row.status == "failed":
                     result.failures[job.identifier] = row.detail
                     if run.config.fail_fast:
@@ -277,6 +279,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
             if stop:
                 for job in queue:
                     rows[job.identifier] = SummaryRow(job.identifier, "skipped", None, "fail-fast")
+                    run.ui.result(stage, rows[job.identifier])
                 queue = []
     except BaseException as error:
         display.close()
@@ -287,7 +290,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     display.close()
 
     result.rows = [rows[job.identifier] for job in jobs if job.identifier in rows]
-    run.ui.summary(f"{stage} summary", result.rows)
+    run.ui.summary(f"{stage} summary", result.rows, reported=True)
     if result.failures:
         raise StageFailedError(stage, result.failures)
     return result

@@ -78,7 +78,8 @@ class Run:
         host_env: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config
-        self.ui = ui or UI(prefix=config.effective_jobs > 1)
+        self.ui = ui or UI.for_run(verbosity=config.build_verbosity,
+                                   prefix=config.effective_jobs > 1)
         self.run_id = new_run_id()
         self.host_env = dict(os.environ if host_env is None else host_env)
         self._engine = engine

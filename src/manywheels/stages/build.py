@@ -180,6 +180,7 @@ def build_sdist(run: Run) -> SdistInfo:
                 if process.stdout is not None:
                     process.stdout.close()
         if code != 0:
+            run.ui.log_tail(log)
             msg = f"building the sdist failed with exit code {code}; log: {log}"
             raise SdistBuildError(msg, log)
         built = sorted(Path(tmp).glob("*.tar.gz"))

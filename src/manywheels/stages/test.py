@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from manywheels._commands import stage_command
 from manywheels._ui import SummaryRow
 from manywheels.config._project import is_excluded
 from manywheels.naming._tags import parse_python_tag
@@ -78,12 +79,13 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
         duration_s=round(time.monotonic() - started, 3), log=f"logs/{item.identifier}/test.log",
         run_id=run.run_id,
     )
-    return command
+    return item.wheel
 
 
 def _skip_all(run: Run, items: list[_TestInput]) -> StageResult:
     """No test-command: every identifier is recorded ``skipped``."""
-    run.ui.info("no test-command configured: test stage skipped")
+    run.ui.warn(f"no test-command configured: test stage skipped; {stage_command('publish')} "
+                "will refuse these untested wheels unless --allow-untested")
     rows = []
     for item in items:
         if not run.config.dry_run:

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TextIO
 
+from manywheels._commands import stage_command
 from manywheels.diagnose import (
     EngineFacts,
     Facts,
@@ -312,7 +313,7 @@ def print_quick_diagnosis(run: Run, error: ManywheelsError, limit: int = 3) -> l
     """
     lines = short_lines(quick_diagnosis(run, error), limit=limit)
     if lines:
-        run.ui.error("diagnosis (full report: nox -s wheels-troubleshoot):")
+        run.ui.error(f"diagnosis (full report: {stage_command('troubleshoot')}):")
         for line in lines:
             run.ui.error(f"  {line}")
     return lines

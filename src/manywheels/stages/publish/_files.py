@@ -28,6 +28,7 @@ from packaging.utils import (
 )
 from packaging.version import Version
 
+from manywheels._commands import stage_command
 from manywheels._fsutil import sha256_file
 from manywheels.config import Config
 from manywheels.errors import NothingToDoError, PublishError
@@ -161,13 +162,13 @@ def find_sdist(dist_dir: Path, record: PublishRecord) -> Path | None:
     if not path.is_file():
         msg = (
             f"the run report names the sdist {record.sdist.name}, but it is not in "
-            f"dist-dir {dist_dir}; run wheels-build again"
+            f"dist-dir {dist_dir}; run {stage_command('build')} again"
         )
         raise PublishError(msg)
     if record.sdist.sha256 and sha256_file(path) != record.sdist.sha256:
         msg = (
             f"sdist {path.name} in {dist_dir} is not the one the run report recorded "
-            "(its sha256 differs); run wheels-build again"
+            f"(its sha256 differs); run {stage_command('build')} again"
         )
         raise PublishError(msg)
     return path
@@ -193,14 +194,14 @@ def collect_files(config: Config, record: PublishRecord) -> tuple[list[Path], Pa
     missing = [name for name in names if not (output_dir / name).is_file()]
     if missing:
         msg = (f"the run record names {', '.join(missing)}, but it is not in output-dir "
-               f"{output_dir}; run wheels-repair again")
+               f"{output_dir}; run {stage_command('repair')} again")
         raise PublishError(msg)
     wheels = [output_dir / name for name in names]
     sdist = find_sdist(config.dist_dir, record)
     if not wheels and sdist is None:
         msg = (
             f"nothing to publish: the run record ({record.location}) names no repaired "
-            "wheel and no sdist; run wheels-build, wheels-repair and wheels-test first"
+            f"wheel and no sdist; run {stage_command()} first"
         )
         raise NothingToDoError(msg)
     return wheels, sdist
@@ -238,7 +239,7 @@ def check_platform_tags(wheels: Sequence[Path]) -> None:
     if refused:
         msg = (
             f"refusing {', '.join(refused)}: a linux_* platform tag means the wheel was not "
-            "repaired; publish only manylinux_*/musllinux_* wheels from wheels-repair"
+            f"repaired; publish only manylinux_*/musllinux_* wheels from {stage_command('repair')}"
         )
         raise PublishError(msg)
 
@@ -301,8 +302,8 @@ def check_tested(
         return untested
     msg = (
         f"refusing untested wheels: {', '.join(reasons)}; the run report {record.location} "
-        "must record each as repaired and tested (test passed): run wheels-test, or pass "
-        "--allow-untested"
+        "must record each as repaired and tested (test passed): run "
+        f"{stage_command('test')}, or pass --allow-untested"
     )
     raise PublishError(msg)
 

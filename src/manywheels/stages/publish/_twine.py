@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import requests
 
+from manywheels._commands import stage_command
 from manywheels._ui import UI, SummaryRow
 from manywheels.errors import PublishError
 from manywheels.stages.publish._index import IndexQueryError, file_matches, project_files
@@ -290,7 +291,7 @@ def upload_all(
         msg = (
             f"upload of {path.name} to {target.upload_url} failed: {reason}"
             f"{_failure_hint(reason, target)}; {partial(uploaded, present, missing[index:])}; "
-            "re-run wheels-publish to upload the rest"
+            f"re-run {stage_command('publish')} to upload the rest"
         )
         raise PublishUploadError(
             msg, failed=path, uploaded=[*present, *uploaded], not_uploaded=missing[index:]
