@@ -29,6 +29,23 @@ class Config:
     python: tuple[PythonTag, ...] | None = None
     image: str = DEFAULT_IMAGE
     plat: str | None = None
+    archs: tuple[str, ...] = ()
+    manylinux_x86_64_image: str | None = None
+    manylinux_i686_image: str | None = None
+    manylinux_aarch64_image: str | None = None
+    manylinux_ppc64le_image: str | None = None
+    manylinux_s390x_image: str | None = None
+    manylinux_armv7l_image: str | None = None
+    manylinux_riscv64_image: str | None = None
+    musllinux_x86_64_image: str | None = None
+    musllinux_i686_image: str | None = None
+    musllinux_aarch64_image: str | None = None
+    musllinux_ppc64le_image: str | None = None
+    musllinux_s390x_image: str | None = None
+    musllinux_armv7l_image: str | None = None
+    musllinux_riscv64_image: str | None = None
+    build: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
     before_all: str = ""
     before_build: str = ""
     environment: Mapping[str, str] = field(default_factory=dict)

@@ -32,6 +32,7 @@ from typing import Any
 
 from manywheels.config._config import Config
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
+from manywheels.config._platforms import select_platforms
 from manywheels.config._project import Project
 from manywheels.config._values import check_output_dir, check_test_command, parse_value
 from manywheels.errors import ConfigError, ProjectError
@@ -242,10 +243,12 @@ def load_config(
         path = kwargs.get(name, getattr(Config, name))
         kwargs[name] = path if path.is_absolute() else (root / path).resolve()
         check_output_dir(name.replace("_", "-"), kwargs[name], root, sources)
-    return Config(
+    config = Config(
         project_dir=root,
         requires_python=project.requires_python,
         sources=sources,
         project=project,
         **kwargs,
     )
+    select_platforms(config)  # archs, image keys, image/plat conflicts: one-line errors now
+    return config

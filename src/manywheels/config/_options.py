@@ -13,9 +13,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "OPTIONS", "Kind", "Option", "markdown_table"]
+from manywheels.naming._platforms import (
+    ARCH_VALUES,
+    DEFAULT_POLICIES,
+    FAMILIES,
+    PYPA_REGISTRY,
+    image_key,
+)
+from manywheels.naming._policy import ARCHS
+
+__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "IMAGE_KEYS", "OPTIONS", "Kind", "Option",
+           "markdown_table"]
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
+
+IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
+"""``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
 
 Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
                "level"]
@@ -97,6 +110,18 @@ def _shown_default(value: Any) -> str:
     return f"`{value}`"
 
 
+def _image_option(key: str) -> Option:
+    """The option of one ``<family>-<arch>-image`` key (default: cibuildwheel's policy)."""
+    family, arch, _ = key.split("-")
+    default = DEFAULT_POLICIES[family, arch]
+    return Option(
+        key, "optstr", None,
+        f"{family} image for {arch}: a policy name ({default}) or an image reference",
+        example=default, default_text=f"`{default}`",
+        meaning=f"{family} image for {arch}: a policy name (`{PYPA_REGISTRY}/<policy>_{arch}`) "
+        "or any image reference")
+
+
 OPTIONS: tuple[Option, ...] = (
     Option("python", "python", None,
            "Python tags to build (cp312, cp312-cp312 or 3.12); default: every CPython in the "
@@ -114,6 +139,23 @@ OPTIONS: tuple[Option, ...] = (
            "AUDITWHEEL_PLAT",
            example="manylinux_2_28_x86_64", default_text="the image's `AUDITWHEEL_PLAT`",
            meaning="auditwheel `--plat` policy (PEP 600), e.g. `manylinux_2_28_x86_64`"),
+    Option("archs", "list", [],
+           "architectures to build (cibuildwheel's archs): x86_64, i686, aarch64, ppc64le, "
+           "s390x, armv7l, riscv64, auto, auto32, native, all",
+           example=["auto"],
+           default_text="unset: the one `image`; `auto` once a per-arch image key is set",
+           meaning="architectures to build, each with both families (manylinux and "
+           "musllinux): " + ", ".join(f"`{v}`" for v in ARCH_VALUES) + " (`auto`: the host's "
+           "native 64-bit arch, `auto32`: its 32-bit one, `all`: every arch); foreign arches "
+           "run under QEMU"),
+    *(_image_option(key) for key in IMAGE_KEYS),
+    Option("build", "list", [], "identifier patterns to build (fnmatch, {a,b} braces)",
+           example=["cp3{11,12,13}-*"], default_text="every identifier",
+           meaning="identifier patterns to build, space-separated (fnmatch with `{a,b}` "
+           "braces, e.g. `cp3{12,13}-*`)"),
+    Option("skip", "list", [], "identifier patterns to skip (fnmatch, {a,b} braces)",
+           example=["*musllinux*"],
+           meaning="identifier patterns to skip (e.g. `*musllinux*`, `*-manylinux_i686`)"),
     Option("before-all", "str", "", "shell script run once per container before any build",
            example="yum install -y libffi-devel",
            meaning="shell script run once per container before any build (install system "

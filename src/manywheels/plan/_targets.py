@@ -4,8 +4,9 @@
 :class:`BuildPlan`: an ordered list of :class:`BuildStep` (identifier, Python tag,
 interpreter path, image and its digest, arch, policy, and that identifier's options).
 Steps are grouped into containers by (image, arch, before-all, environment): one container
-serves every step of a group. Stages turn the plan into jobs; nothing else decides what is
-built where.
+serves every step of a group. A configuration with ``archs`` (or per-arch image keys) plans
+several platforms (family x arch), each with its own image, arch and policy.
+Stages turn the plan into jobs; nothing else decides what is built where.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from manywheels.config import Config
+from manywheels.config._platforms import select_platforms
 from manywheels.errors import ConfigError, PythonTagMissingError
+from manywheels.naming._platforms import STATIC_PYTHONS, Platform
 from manywheels.naming._policy import Policy, parse_policy
+from manywheels.naming._select import is_selected
 from manywheels.naming._tags import PythonTag, identifier, parse_install_dir
 
 __all__ = [
@@ -33,6 +37,7 @@ __all__ = [
     "parse_image_pythons",
     "plan_build",
     "select_targets",
+    "static_facts",
 ]
 
 PYTHON_ROOT = "/opt/python"
@@ -205,29 +210,79 @@ def plan_build(
 ) -> BuildPlan:
     """The build plan of a configuration.
 
+    A single-image configuration plans the one ``image``; one with ``archs`` or per-arch
+    image keys plans every platform :func:`~manywheels.config.select_platforms` gives,
+    arch by arch, manylinux before musllinux. ``build``/``skip`` narrow the identifiers.
+
     Args:
         config: resolved configuration (``python`` may be ``None``: every CPython of the
             image that ``requires_python`` allows, free-threaded builds only when named).
-        facts: image reference -> its facts (for every image the configuration uses).
+        facts: image reference -> its facts (for every image the configuration uses;
+            :func:`static_facts` for a ``quay.io/pypa`` image without an engine).
         requires_python: the project's Requires-Python, if any.
 
     Returns:
-        The plan, steps in version order.
+        The plan, steps in platform then version order.
 
     Raises:
-        PythonTagMissingError: a requested tag is not in the image (lists what it has).
-        ConfigError: no tag remains, or the image sets no policy.
-        PolicyError: ``plat`` or the image's ``AUDITWHEEL_PLAT`` is not a policy.
+        PythonTagMissingError: a requested tag is not in an image (lists what it has).
+        ConfigError: no tag remains, an image sets no policy or one of another arch, or
+            ``build``/``skip`` select nothing.
+        PolicyError: ``plat`` or an image's ``AUDITWHEEL_PLAT`` is not a policy.
     """
-    image = facts[config.image]
-    policy = image_policy(config, image)
-    chosen = _choose(config, image, requires_python)
+    platforms = select_platforms(config)
     options = StepOptions.from_config(config)
-    return BuildPlan(tuple(
-        BuildStep(identifier(t, policy), t, interpreter_path(t), image.ref, policy.name,
-                  image.digest, options)
-        for t in sorted(chosen)
-    ))
+    if platforms is None:
+        image = facts[config.image]
+        steps = _image_steps(config, image, image_policy(config, image), requires_python,
+                             options)
+    else:
+        steps = []
+        for platform in platforms:
+            image = facts[platform.image]
+            policy = _platform_policy(config, platform, image)
+            steps += _image_steps(config, image, policy, requires_python, options)
+    chosen = [s for s in steps if is_selected(s.identifier, config.build, config.skip)]
+    if not chosen:
+        msg = (f"build ({config.sources.get('build', 'default')}) and skip "
+               f"({config.sources.get('skip', 'default')}) select none of: "
+               + ", ".join(s.identifier for s in steps))
+        raise ConfigError(msg)
+    return BuildPlan(tuple(chosen))
+
+
+def _image_steps(config: Config, image: ImageFacts, policy: Policy,
+                 requires_python: str | None, options: StepOptions) -> list[BuildStep]:
+    return [BuildStep(identifier(t, policy), t, interpreter_path(t), image.ref, policy.name,
+                      image.digest, options)
+            for t in sorted(_choose(config, image, requires_python))]
+
+
+def _platform_policy(config: Config, platform: Platform, image: ImageFacts) -> Policy:
+    """A platform's policy: the image's ``AUDITWHEEL_PLAT``, else the policy its name
+    states; the arch must be the platform's.
+
+    Raises:
+        ConfigError: neither, or an image of another arch.
+    """
+    if image.plat or config.plat or platform.policy is None:
+        policy = image_policy(config, image)
+    else:
+        policy = platform.policy
+    if policy.arch != platform.arch:
+        msg = (f"{platform.key}: image {image.ref} is for {policy.arch} (policy {policy.name}), "
+               f"not {platform.arch}; allowed is an image of the key's arch")
+        raise ConfigError(msg)
+    return policy
+
+
+def static_facts(platform: Platform) -> ImageFacts | None:
+    """The facts of a platform's image without an engine: the policy its name states and
+    the interpreters the manylinux/musllinux images ship
+    (:data:`~manywheels.naming.STATIC_PYTHONS`); ``None`` when its name states no policy."""
+    if platform.policy is None:
+        return None
+    return ImageFacts(platform.image, None, platform.policy.name, STATIC_PYTHONS)
 
 
 def _choose(config: Config, image: ImageFacts, requires_python: str | None) -> list[PythonTag]:
