@@ -18,6 +18,7 @@ import shlex
 from pathlib import Path, PurePosixPath
 
 from manywheels.config import Config
+from manywheels.config._placeholders import fill_placeholders
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS
 from manywheels.errors import ConfigError
 from manywheels.stages._render import render
@@ -70,7 +71,8 @@ def render_script(config: Config) -> str:
     )
     test_command = None
     if config.test_command is not None:
-        test_command = config.test_command.format(project='"$PROJECT"', wheel='"$WHEEL"')
+        test_command = fill_placeholders(config.test_command, project='"$PROJECT"',
+                                         package='"$PROJECT"', wheel='"$WHEEL"')
     # tar --exclude patterns match names at any depth, like EXCLUDED_PATHS; the copy keeps
     # version-control metadata for the sdist build and drops it after (VCS_PATHS).
     excludes = [*sorted(EXCLUDED_PATHS - VCS_PATHS), f"./{output_dir}", f"./{dist_dir}"]

@@ -33,7 +33,7 @@ from typing import Any
 from manywheels.config._config import Config
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
 from manywheels.config._project import Project, _load_toml
-from manywheels.config._values import check_output_dir, check_test_command, parse_value
+from manywheels.config._values import check_output_dir, parse_value
 from manywheels.errors import ConfigError, ProjectError
 from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag
@@ -237,7 +237,6 @@ def load_config(
             values[key] = parse_value(option, where, raw)
             sources[key] = where
 
-    check_test_command(values.get("test-command"))
     if values.get("plat") is not None:
         parse_policy(values["plat"], what=f"plat ({sources['plat']})")
 

@@ -132,11 +132,13 @@ OPTIONS: tuple[Option, ...] = (
            "(`pip wheel`) or `uv` (`uv build`)"),
     Option("test-command", "optstr", None,
            "command run in a fresh venv with the repaired wheel installed; placeholders "
-           "{project} (the project copy in the container) and {wheel} (the wheel path)",
+           "{project}/{package} (the project copy in the container) and {wheel} (the wheel "
+           "path), other braces kept",
            example="python -c 'import your_package'",
            meaning="run in a fresh venv with the repaired wheel installed; placeholders "
-           "`{project}` (a copy of the project in the container) and `{wheel}` (the wheel's "
-           "path)"),
+           "`{project}` and `{package}` (a copy of the project in the container) and "
+           "`{wheel}` (the wheel's path); any other brace text (`{1: 2}`, `${HOME}`) is "
+           "kept as written, `#{wheel}` is a literal `{wheel}`"),
     Option("test-requires", "list", [], "requirements installed before the test-command",
            example=["pytest"]),
     Option("test-extras", "list", [], "extras of the project installed with the wheel"),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shlex
-import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -15,7 +14,7 @@ from manywheels.config._options import BY_KEY, Option
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import PythonTag, parse_python_tag
 
-__all__ = ["check_output_dir", "check_test_command", "parse_value"]
+__all__ = ["check_output_dir", "parse_value"]
 
 # --------------------------------------------------------------------------- parsing
 
@@ -108,28 +107,6 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         return tuple(tags)
     msg = f"unknown option kind {kind}"  # pragma: no cover
     raise AssertionError(msg)  # pragma: no cover
-
-
-def check_test_command(command: str | None) -> None:
-    """Check the test-command's placeholders: only ``{project}`` and ``{wheel}``.
-
-    Raises:
-        ConfigError: a malformed format string or an unknown placeholder.
-    """
-    if command is None:
-        return
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(command) if name is not None}
-    except ValueError as error:
-        msg = f"test-command: {error} in {command!r}; use {{{{ and }}}} for literal braces"
-        raise ConfigError(msg) from None
-    unknown = names - {"project", "wheel"}
-    if unknown:
-        msg = (
-            f"test-command: unknown placeholder {{{sorted(unknown)[0]}}}; "
-            "allowed are {project} and {wheel}"
-        )
-        raise ConfigError(msg)
 
 
 def check_output_dir(key: str, path: Path, root: Path, sources: Mapping[str, str]) -> None:

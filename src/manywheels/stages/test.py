@@ -11,6 +11,7 @@ from functools import partial
 from pathlib import Path
 
 from manywheels._ui import SummaryRow
+from manywheels.config._placeholders import fill_placeholders, uses_placeholder
 from manywheels.config._project import is_excluded
 from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path
@@ -37,15 +38,17 @@ def _copy_project(run: Run, image: str) -> None:
 def test_script(options: StepOptions, identifier: str, wheel_name: str,
                 interpreter: str) -> tuple[str, str]:
     """The in-container test script of one wheel (``templates/test.sh.j2``) and the
-    test-command in it (placeholders filled)."""
+    test-command in it: ``{project}``, ``{package}`` and ``{wheel}`` filled, any other
+    brace text left as written (:func:`~manywheels.config.fill_placeholders`)."""
     assert options.test_command is not None
     base = f"{CONTAINER_ROOT}/{identifier}"
     wheel_in = f"{base}/test/{wheel_name}"
     extras = options.test_extras
     requirement = wheel_in + (f"[{','.join(extras)}]" if extras else "")
     install_args = " ".join(shlex.quote(a) for a in [requirement, *options.test_requires])
-    command = options.test_command.format(
-        project=shlex.quote(PROJECT_IN_CONTAINER), wheel=shlex.quote(wheel_in)
+    project = shlex.quote(PROJECT_IN_CONTAINER)
+    command = fill_placeholders(
+        options.test_command, project=project, package=project, wheel=shlex.quote(wheel_in)
     )
     script = render(
         "test.sh.j2", identifier=identifier, interpreter=interpreter, wheel=wheel_in,
@@ -53,6 +56,11 @@ def test_script(options: StepOptions, identifier: str, wheel_name: str,
         test_command=command,
     )
     return script, command
+
+
+def needs_project(command: str) -> bool:
+    """Whether a command names the project copy (``{project}`` or ``{package}``)."""
+    return uses_placeholder(command, "project") or uses_placeholder(command, "package")
 
 
 @dataclass(frozen=True)
@@ -125,7 +133,8 @@ def _inputs(run: Run) -> list[_TestInput]:
 def test(run: Run) -> StageResult:
     """Install every repaired wheel of the current sdist (from the run record) into a fresh
     venv with its identifier's interpreter and run the test-command (placeholders
-    ``{project}``, ``{wheel}``); a pure wheel is tested with every identifier's interpreter.
+    ``{project}``, ``{package}``, ``{wheel}``; other braces pass through); a pure wheel
+    is tested with every identifier's interpreter.
     Without a test-command the stage says it skipped and records ``skipped``. With
     ``dry-run`` the scripts are printed on stdout and nothing runs or is written.
 
@@ -145,7 +154,7 @@ def test(run: Run) -> StageResult:
     images = list(dict.fromkeys(item.image for item in items))
     for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
-    if "{project}" in config.test_command and not config.dry_run:
+    if needs_project(config.test_command) and not config.dry_run:
         for image in images:
             _copy_project(run, image)
     return run_jobs(run, "test", _jobs(run, items))
