@@ -3,6 +3,7 @@ project (fast: one pure wheel, repaired by copying)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,9 @@ def purepkg(tmp_path: Path, table: str = "") -> Path:
     return project
 
 
-def run_all(project: Path, **overrides: Any) -> Run:
+def run_all(project: Path, host_env: dict[str, str] | None = None, **overrides: Any) -> Run:
     config = load_config(project, env={}, overrides=overrides)
-    with Run(config, UI(echo=False)) as run:
+    with Run(config, UI(echo=False), host_env=host_env) as run:
         build(run)
         repair(run)
         stage_test(run)
@@ -46,3 +47,24 @@ def test_test_command_with_a_dict_literal_and_shell_braces(test_image: str,
     text = log(project, "cp312-manylinux_x86_64", "test")
     assert 'dict {"1": 2}' in text
     assert "\nhome=/" in text  # expanded by the shell (the note line shows it as written)
+
+
+def test_environment_is_expanded_in_the_build_and_kept_out_of_tests(test_image: str,
+                                                                     tmp_path: Path) -> None:
+    project = purepkg(tmp_path, '''
+environment = {PATH = "/opt/x/bin:$PATH", WHERE = "$HOME/w", LIT = "a; b", BUILD_ONLY = "1"}
+test-environment = {T_ONLY = "$HOME/t"}
+before-build = 'echo "path=$PATH" "where=$WHERE" "lit=$LIT" "id=$CIBUILDWHEEL_BUILD_IDENTIFIER" "mw=$MANYWHEELS" "sde=$SOURCE_DATE_EPOCH"'
+test-command = 'echo "id=$MANYWHEELS_BUILD_IDENTIFIER" "cibw=$CIBUILDWHEEL" "t=$T_ONLY" "build=${BUILD_ONLY-unset}" "sde=$SOURCE_DATE_EPOCH"'
+''')
+    host = {**os.environ, "SOURCE_DATE_EPOCH": "1700000000"}
+    run_all(project, host, image=test_image, python=["cp312"])
+    identifier = "cp312-manylinux_x86_64"
+    build_log = log(project, identifier, "build")
+    # expanded; the interpreter's directory is put first by the build step
+    assert "\npath=/opt/python/cp312-cp312/bin:/opt/x/bin:/" in build_log
+    assert "where=/root/w" in build_log and "lit=a; b" in build_log
+    assert f"id={identifier}" in build_log and "mw=1" in build_log
+    assert "sde=1700000000" in build_log
+    test_log = log(project, identifier, "test")
+    assert f"\nid={identifier} cibw=1 t=/root/t build=unset sde=1700000000" in test_log

@@ -22,6 +22,7 @@ from manywheels.config._placeholders import fill_placeholders
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS
 from manywheels.errors import ConfigError
 from manywheels.stages._render import render
+from manywheels.stages._script_env import export_lines
 
 __all__ = ["WORK_DIR", "render_script"]
 
@@ -54,7 +55,8 @@ def render_script(config: Config) -> str:
             script picks every CPython of the image that ``requires-python`` allows, at
             run time. ``plat`` fixes the policy; when ``None`` the image's
             ``AUDITWHEEL_PLAT`` is used. ``before-all``, ``before-build``,
-            ``environment``, ``frontend``, ``test-command``, ``test-requires`` and
+            ``environment`` (before-all, build and repair), ``test-environment``
+            (tests), ``frontend``, ``test-command``, ``test-requires`` and
             ``test-extras`` are honoured as in the stages.
 
     Returns:
@@ -83,7 +85,9 @@ def render_script(config: Config) -> str:
         python=[tag.tag for tag in sorted(config.python)] if config.python else [],
         requires_python=config.requires_python or "",
         plat=config.plat or "",
-        environment=dict(config.environment),
+        before_all_environment=export_lines(None, config.environment.items()),
+        build_environment=export_lines('"$ID"', config.environment.items()),
+        test_environment=export_lines('"$ID"', config.test_environment.items()),
         environment_pass=list(config.environment_pass),
         before_all=config.before_all.strip(),
         before_build=config.before_build.strip(),

@@ -51,6 +51,7 @@ class Config:
     repository_url: str | None = None
     allow_untested: bool = False
     requires_python: str | None = None
+    test_environment: Mapping[str, str] = field(default_factory=dict)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

@@ -120,10 +120,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("before-build", "str", "", "shell script run before each identifier's build",
            example="python scripts/generate_sources.py",
            meaning="shell script run in the unpacked sdist before each identifier's build"),
-    Option("environment", "table", {}, "variables set in the container (table / KEY=VALUE)",
+    Option("environment", "table", {},
+           "variables of before-all, builds and repairs, evaluated in order by the shell "
+           "($VAR, ${VAR}, $(cmd)) (table / KEY=VALUE)",
            example={"CFLAGS": "-O2"},
-           meaning="variables set in the container: a table in TOML, `KEY=VALUE` pairs "
-           "elsewhere"),
+           meaning="variables of `before-all`, each build and each repair: a table in TOML, "
+           "`KEY=VALUE` pairs elsewhere; evaluated in the container in order, as a POSIX "
+           "shell would (`$VAR`, `${VAR}`, `$(cmd)`), everything else literal (one "
+           "double-quoted word); not seen by tests (see `test-environment`)"),
     Option("environment-pass", "list", [], "names of host variables passed into the container",
            example=["CI"]),
     Option("frontend", "choice", "build", "build frontend in the container",
@@ -187,6 +191,13 @@ OPTIONS: tuple[Option, ...] = (
            example="https://test.pypi.org/legacy/", meaning="the index's upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
            "publish wheels the run report does not record as tested"),
+    Option("test-environment", "table", {},
+           "variables of the tests only, evaluated like environment (table / KEY=VALUE)",
+           example={"PYTHONSAFEPATH": "1"},
+           meaning="variables of the tests only, evaluated in the container like "
+           "`environment`; builds and tests also get `MANYWHEELS=1`, "
+           "`MANYWHEELS_BUILD_IDENTIFIER`, `CIBUILDWHEEL=1`, `CIBUILDWHEEL_BUILD_IDENTIFIER`, "
+           "and the host's `SOURCE_DATE_EPOCH` when set"),
 )
 
 

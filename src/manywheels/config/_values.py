@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from manywheels.config._options import BY_KEY, Option
+from manywheels.config._shell import double_quoted
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import PythonTag, parse_python_tag
 
@@ -50,9 +51,14 @@ def _as_table(option: Option, source: str, value: object) -> dict[str, str]:
             items[name] = item
     else:
         raise _type_error(option, source, value, "a table of strings or KEY=VALUE pairs")
-    for name in items:
+    for name, item in items.items():
         if not name.replace("_", "a").isalnum() or name[0].isdigit():
             raise _type_error(option, source, name, "variable names [A-Za-z_][A-Za-z0-9_]*")
+        try:
+            double_quoted(item)
+        except ValueError as error:
+            expected = f"a shell value ({error}: close every $(, ${{ and backquote)"
+            raise _type_error(option, source, {name: item}, expected) from None
     return items
 
 

@@ -50,6 +50,7 @@ class StepOptions:
     test_command: str | None = None
     test_requires: tuple[str, ...] = ()
     test_extras: tuple[str, ...] = ()
+    test_environment: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_config(cls, config: Config) -> StepOptions:
@@ -62,6 +63,7 @@ class StepOptions:
             test_command=config.test_command,
             test_requires=tuple(config.test_requires),
             test_extras=tuple(config.test_extras),
+            test_environment=tuple(config.test_environment.items()),
         )
 
 

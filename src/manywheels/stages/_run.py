@@ -38,6 +38,7 @@ from manywheels.stages._environment import (
     container_environment,
     host_build_environment,
     is_secret_name,
+    reproducible_environment,
 )
 from manywheels.stages._leftovers import check_leftovers
 
@@ -221,7 +222,7 @@ class Run:
             cached = cache.find_before_all_image(self.engine, key) if key else None
             container = self.engine.container(
                 cached or ref,
-                env={**environment, **caches.env},
+                env={**environment, **caches.env, **reproducible_environment(self.host_env)},
                 ca_bundle=find_ca_bundle(self.host_env),
                 run_id=self.run_id,
                 labels={"io.manywheels.project": str(self.config.project_dir)},
@@ -312,7 +313,8 @@ class Run:
                 return
             if self.config.dry_run:
                 if script:
-                    self.show_script("before-all", _before_all.render_before_all(script))
+                    text = _before_all.render_before_all(script, self.config.environment)
+                    self.show_script("before-all", text)
                 self._before_all_done.add(ref)
                 return
             container = self.container(ref)

@@ -36,6 +36,7 @@ from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_s
 from manywheels.stages._environment import host_build_environment
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._script_env import export_lines
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
 
@@ -215,6 +216,7 @@ def build_script(target: BuildStep, sdist_in_container: str) -> str:
         out_dir=f"{base}/dist",
         before_build=target.options.before_build,
         frontend=target.options.frontend,
+        environment=export_lines(shlex.quote(target.identifier), target.options.environment),
     )
 
 

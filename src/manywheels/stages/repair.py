@@ -10,7 +10,9 @@ unchanged. Files in dist-dir the record does not name are ignored with a warning
 
 from __future__ import annotations
 
+import shlex
 import time
+from collections.abc import Iterable
 from functools import partial
 
 from manywheels._fsutil import atomic_copy, sha256_file
@@ -25,15 +27,19 @@ from manywheels.stages._common import (
 )
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._script_env import export_lines
 
 __all__ = ["repair", "repair_script"]
 
 
-def repair_script(identifier: str, wheel_in_container: str, plat: str) -> str:
-    """The in-container repair script of one wheel (``templates/repair.sh.j2``)."""
+def repair_script(identifier: str, wheel_in_container: str, plat: str,
+                  environment: Iterable[tuple[str, str]] = ()) -> str:
+    """The in-container repair script of one wheel (``templates/repair.sh.j2``), with the
+    build markers and ``environment`` (the build's, evaluated in order)."""
     return render(
         "repair.sh.j2", identifier=identifier, wheel=wheel_in_container,
         out_dir=f"{CONTAINER_ROOT}/{identifier}/repaired", plat=plat,
+        environment=export_lines(shlex.quote(identifier), environment),
     )
 
 
@@ -85,7 +91,8 @@ def _job(run: Run, identifier: str, record: StageRecord) -> Job:
     target = run.report.target(identifier)
     image = (target.image if target else None) or run.config.image
     plat = (target.plat if target else None) or run.config.plat or ""
-    script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat)
+    script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat,
+                           run.config.environment.items())
     log = None if run.config.dry_run else run.log_dir(identifier) / "repair.log"
     return Job(identifier, partial(_repair_one, run, identifier, wheel, image, plat=plat,
                                     script=script),
@@ -98,7 +105,7 @@ def _dry_run_plan(run: Run) -> list[Job]:
     for step in run.plan(run.config.requires_python).steps:
         name = f"<the wheel built for {step.identifier}>"
         script = repair_script(step.identifier, f"{CONTAINER_ROOT}/{step.identifier}/raw/{name}",
-                               step.plat)
+                               step.plat, step.options.environment)
         jobs.append(Job(step.identifier, lambda: "", script=script, label="repair.sh"))
     return jobs
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -16,8 +17,10 @@ from manywheels.config._project import is_excluded
 from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
+from manywheels.stages._environment import container_environment
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._script_env import export_lines, leaked_names
 
 __all__ = ["PROJECT_IN_CONTAINER", "test", "test_script"]
 
@@ -36,10 +39,13 @@ def _copy_project(run: Run, image: str) -> None:
 
 
 def test_script(options: StepOptions, identifier: str, wheel_name: str,
-                interpreter: str) -> tuple[str, str]:
+                interpreter: str, *, unset: Sequence[str] = ()  # noqa: PT028
+                ) -> tuple[str, str]:
     """The in-container test script of one wheel (``templates/test.sh.j2``) and the
     test-command in it: ``{project}``, ``{package}`` and ``{wheel}`` filled, any other
-    brace text left as written (:func:`~manywheels.config.fill_placeholders`)."""
+    brace text left as written (:func:`~manywheels.config.fill_placeholders`). The test
+    sees the markers and ``test-environment``, not the build's ``environment`` (``unset``:
+    the names the container's own environment holds)."""
     assert options.test_command is not None
     base = f"{CONTAINER_ROOT}/{identifier}"
     wheel_in = f"{base}/test/{wheel_name}"
@@ -54,6 +60,7 @@ def test_script(options: StepOptions, identifier: str, wheel_name: str,
         "test.sh.j2", identifier=identifier, interpreter=interpreter, wheel=wheel_in,
         venv=f"{base}/venv", install_args=install_args, test_cwd=f"{base}/testcwd",
         test_command=command,
+        environment=export_lines(shlex.quote(identifier), options.test_environment, unset),
     )
     return script, command
 
@@ -104,9 +111,12 @@ def _skip_all(run: Run, items: list[_TestInput]) -> StageResult:
 
 def _jobs(run: Run, items: list[_TestInput]) -> list[Job]:
     options = StepOptions.from_config(run.config)
+    base = container_environment(run.config.with_(environment={}), run.host_env)
+    unset = leaked_names(run.config.environment, base)
     jobs = []
     for item in items:
-        script, command = test_script(options, item.identifier, item.wheel, item.interpreter)
+        script, command = test_script(options, item.identifier, item.wheel, item.interpreter,
+                                      unset=unset)
         log = None if run.config.dry_run else run.log_dir(item.identifier) / "test.log"
         jobs.append(Job(item.identifier, partial(_test_one, run, item, script, command), log,
                         script=script, label="test.sh"))
