@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import zipfile
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test
 from manywheels.stages._run import Run
-from tests.conftest import PACKAGES
+from tests.conftest import PACKAGES, extract_sdist
 
 
 def purepkg(tmp_path: Path, table: str = "") -> Path:
@@ -68,3 +73,42 @@ test-command = 'echo "id=$MANYWHEELS_BUILD_IDENTIFIER" "cibw=$CIBUILDWHEEL" "t=$
     assert "sde=1700000000" in build_log
     test_log = log(project, identifier, "test")
     assert f"\nid={identifier} cibw=1 t=/root/t build=unset sde=1700000000" in test_log
+
+
+@pytest.fixture(scope="module")
+def pyyaml_sdist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """PyYAML 6.0.3's real sdist from PyPI (pinned), as tests/conftest.py's pypi_sdists
+    (``--no-binary pyyaml`` only: its build requirements, Cython, come as wheels)."""
+    dest = tmp_path_factory.mktemp("pyyaml")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--dest", str(dest),
+         "--no-binary", "pyyaml", "pyyaml==6.0.3"], check=True, stdout=subprocess.DEVNULL,
+    )
+    (sdist,) = sorted(dest.glob("*.tar.gz"))
+    return sdist
+
+
+def test_repair_command_excluding_libyaml(pyyaml_sdist: Path, test_image: str,
+                                          tmp_path: Path) -> None:
+    project = extract_sdist(pyyaml_sdist, tmp_path / "src")
+    config = load_config(project, env={}, overrides={
+        "image": test_image, "python": ["cp312"],
+        "before_all": "apt-get update -qq && apt-get install -y -qq libyaml-dev",
+        "repair_command": "auditwheel repair --exclude 'libyaml*' --plat {plat} "
+                          "-w {dest_dir} {wheel}",
+        "test_command": "python -c 'import yaml; assert yaml.__with_libyaml__; "
+                        "print(yaml.dump({1: 2}))'",
+        "cache": False,
+    })
+    with Run(config, UI(echo=False)) as run:
+        build(run)
+        repair(run)
+        stage_test(run)
+    (wheel,) = sorted(config.output_dir.glob("*.whl"))
+    assert "manylinux" in wheel.name
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert any("_yaml" in n and n.endswith(".so") for n in names)
+    assert not [n for n in names if ".libs/" in n], names
+    assert "--exclude" in (config.output_dir / "logs" / "cp312-manylinux_x86_64" /
+                           "repair.sh").read_text()

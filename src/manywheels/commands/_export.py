@@ -93,6 +93,9 @@ def render_script(config: Config) -> str:
         before_build=config.before_build.strip(),
         frontend=config.frontend,
         test_command=test_command,
+        repair_command=fill_placeholders(
+            config.repair_command.strip(), wheel='"$WHEEL"', dest_dir='"$OUT"', plat='"$PLAT"',
+            project='"$PROJECT"', package='"$PROJECT"'),
         install_args=install_args,
         output_dir=output_dir,
         dist_dir=dist_dir,

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from manywheels.config._options import DEFAULT_IMAGE
+from manywheels.config._options import DEFAULT_IMAGE, DEFAULT_REPAIR_COMMAND
 from manywheels.config._project import Project
 from manywheels.naming._tags import PythonTag
 
@@ -52,6 +52,7 @@ class Config:
     allow_untested: bool = False
     requires_python: str | None = None
     test_environment: Mapping[str, str] = field(default_factory=dict)
+    repair_command: str = DEFAULT_REPAIR_COMMAND
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

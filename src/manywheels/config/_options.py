@@ -13,9 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "OPTIONS", "Kind", "Option", "markdown_table"]
+__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND", "OPTIONS", "Kind",
+           "Option", "markdown_table"]
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
+DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
+"""cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
 
 Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path"]
 
@@ -198,6 +201,15 @@ OPTIONS: tuple[Option, ...] = (
            "`environment`; builds and tests also get `MANYWHEELS=1`, "
            "`MANYWHEELS_BUILD_IDENTIFIER`, `CIBUILDWHEEL=1`, `CIBUILDWHEEL_BUILD_IDENTIFIER`, "
            "and the host's `SOURCE_DATE_EPOCH` when set"),
+    Option("repair-command", "str", DEFAULT_REPAIR_COMMAND,
+           "command that repairs {wheel} into {dest_dir} for {plat}; empty: keep the raw wheel",
+           example="auditwheel repair --exclude 'libcuda.so.*' --plat {plat} -w {dest_dir} "
+           "{wheel}",
+           meaning="the repair of each raw wheel, run with the build's `environment`; "
+           "placeholders `{wheel}` (the raw wheel), `{dest_dir}` (where exactly one repaired "
+           "wheel must land), `{plat}` (the policy), `{project}`/`{package}` (a copy of the "
+           "project), other braces kept; empty: the raw wheel is kept as it is (publish "
+           "still refuses `linux_*` tags)"),
 )
 
 

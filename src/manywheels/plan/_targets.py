@@ -17,6 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from manywheels.config import Config
+from manywheels.config._options import DEFAULT_REPAIR_COMMAND
 from manywheels.errors import ConfigError, PythonTagMissingError
 from manywheels.naming._policy import Policy, parse_policy
 from manywheels.naming._tags import PythonTag, identifier, parse_install_dir
@@ -51,6 +52,7 @@ class StepOptions:
     test_requires: tuple[str, ...] = ()
     test_extras: tuple[str, ...] = ()
     test_environment: tuple[tuple[str, str], ...] = ()
+    repair_command: str = DEFAULT_REPAIR_COMMAND
 
     @classmethod
     def from_config(cls, config: Config) -> StepOptions:
@@ -64,6 +66,7 @@ class StepOptions:
             test_requires=tuple(config.test_requires),
             test_extras=tuple(config.test_extras),
             test_environment=tuple(config.test_environment.items()),
+            repair_command=config.repair_command.strip(),
         )
 
 

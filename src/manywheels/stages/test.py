@@ -28,7 +28,9 @@ PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 """Where the project tree is copied for ``{project}`` in the test-command."""
 
 
-def _copy_project(run: Run, image: str) -> None:
+def copy_project(run: Run, image: str) -> None:
+    """Copy the project tree (exclusions left out) to :data:`PROJECT_IN_CONTAINER` in the
+    image's container, for ``{project}`` and ``{package}``."""
     config = run.config
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
@@ -166,7 +168,7 @@ def test(run: Run) -> StageResult:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
     if needs_project(config.test_command) and not config.dry_run:
         for image in images:
-            _copy_project(run, image)
+            copy_project(run, image)
     return run_jobs(run, "test", _jobs(run, items))
 
 
