@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import pytest
 
 from manywheels._ui import UI
 from manywheels.config import load_config
+from manywheels.errors import StageFailedError
 from manywheels.stages import build, repair
 from manywheels.stages import test as stage_test
 from manywheels.stages._run import Run
@@ -112,3 +114,48 @@ def test_repair_command_excluding_libyaml(pyyaml_sdist: Path, test_image: str,
     assert not [n for n in names if ".libs/" in n], names
     assert "--exclude" in (config.output_dir / "logs" / "cp312-manylinux_x86_64" /
                            "repair.sh").read_text()
+
+
+def test_test_skip_sources_groups_before_test(test_image: str, tmp_path: Path) -> None:
+    project = purepkg(tmp_path, '''
+test-skip = ["cp3{11,13}-*"]
+test-sources = ["checks"]
+test-groups = ["test"]
+before-test = "echo before-test-ran-in=$VIRTUAL_ENV"
+test-command = "ls checks/data.txt && python -c 'import iniconfig, purepkg; print(42 * 2)'"
+''')
+    with (project / "pyproject.toml").open("a") as stream:
+        stream.write('\n[dependency-groups]\nbase = ["iniconfig"]\n'
+                     'test = [{include-group = "base"}]\n')
+    (project / "checks").mkdir()
+    (project / "checks" / "data.txt").write_text("x")
+    run = run_all(project, image=test_image, python=["cp311", "cp312", "cp313"])
+    stages = {i: t["stages"]["test"] for i, t in run.report.targets.items()}
+    assert stages["cp311-manylinux_x86_64"]["status"] == "skipped"
+    assert stages["cp311-manylinux_x86_64"]["reason"] == "test-skip"
+    assert stages["cp313-manylinux_x86_64"]["status"] == "skipped"
+    assert stages["cp312-manylinux_x86_64"]["status"] == "passed"
+    text = log(project, "cp312-manylinux_x86_64", "test")
+    assert "before-test-ran-in=/manywheels/cp312-manylinux_x86_64/venv" in text
+    assert "\n84\n" in text and "checks/data.txt" in text
+
+
+def test_test_timeout_stops_a_sleeping_test(test_image: str, tmp_path: Path) -> None:
+    project = purepkg(tmp_path)
+    config = load_config(project, env={}, overrides={
+        "image": test_image, "python": ["cp312"], "test_timeout": 3,
+        "test_command": "sleep 1000 & sleep 1001",
+    })
+    with Run(config, UI(echo=False)) as run:
+        build(run)
+        repair(run)
+        started = time.monotonic()
+        with pytest.raises(StageFailedError) as caught:
+            stage_test(run)
+        assert time.monotonic() - started < 60
+        reason = caught.value.failures["cp312-manylinux_x86_64"]
+        assert "timed out after 3 s" in reason and "\n" not in reason
+        container = run.container(test_image)
+        left = container.output(["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"],
+                                check=False)
+        assert "sleep 100" not in left, left

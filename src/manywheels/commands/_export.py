@@ -20,6 +20,7 @@ from pathlib import Path, PurePosixPath
 from manywheels.config import Config
 from manywheels.config._placeholders import fill_placeholders
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS
+from manywheels.config._selectors import group_requirements
 from manywheels.errors import ConfigError
 from manywheels.stages._render import render
 from manywheels.stages._script_env import export_lines
@@ -56,7 +57,8 @@ def render_script(config: Config) -> str:
             run time. ``plat`` fixes the policy; when ``None`` the image's
             ``AUDITWHEEL_PLAT`` is used. ``before-all``, ``before-build``,
             ``environment`` (before-all, build and repair), ``test-environment``
-            (tests), ``frontend``, ``test-command``, ``test-requires`` and
+            (tests), ``frontend``, ``test-command``, ``before-test``, ``test-groups``,
+            ``test-timeout``, ``test-requires`` and
             ``test-extras`` are honoured as in the stages.
 
     Returns:
@@ -68,8 +70,10 @@ def render_script(config: Config) -> str:
     output_dir = _inside(config, "output-dir", config.output_dir)
     dist_dir = _inside(config, "dist-dir", config.dist_dir)
     extras = f"[{','.join(config.test_extras)}]" if config.test_extras else ""
+    groups = group_requirements(config.read_project().pyproject, config.test_groups) \
+        if config.test_groups else []
     install_args = " ".join(
-        [f'"$WHEEL{extras}"', *(shlex.quote(r) for r in config.test_requires)]
+        [f'"$WHEEL{extras}"', *(shlex.quote(r) for r in [*config.test_requires, *groups])]
     )
     test_command = None
     if config.test_command is not None:
@@ -93,6 +97,9 @@ def render_script(config: Config) -> str:
         before_build=config.before_build.strip(),
         frontend=config.frontend,
         test_command=test_command,
+        before_test=fill_placeholders(config.before_test.strip(), project='"$PROJECT"',
+                                      package='"$PROJECT"', wheel='"$WHEEL"'),
+        test_timeout=config.test_timeout,
         repair_command=fill_placeholders(
             config.repair_command.strip(), wheel='"$WHEEL"', dest_dir='"$OUT"', plat='"$PLAT"',
             project='"$PROJECT"', package='"$PROJECT"'),

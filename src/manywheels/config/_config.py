@@ -53,6 +53,11 @@ class Config:
     requires_python: str | None = None
     test_environment: Mapping[str, str] = field(default_factory=dict)
     repair_command: str = DEFAULT_REPAIR_COMMAND
+    before_test: str = ""
+    test_sources: tuple[str, ...] = ()
+    test_skip: tuple[str, ...] = ()
+    test_groups: tuple[str, ...] = ()
+    test_timeout: int | None = None
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

@@ -210,6 +210,30 @@ OPTIONS: tuple[Option, ...] = (
            "wheel must land), `{plat}` (the policy), `{project}`/`{package}` (a copy of the "
            "project), other braces kept; empty: the raw wheel is kept as it is (publish "
            "still refuses `linux_*` tags)"),
+    Option("before-test", "str", "",
+           "shell script run in the test venv before the wheel is installed",
+           example="pip install numpy",
+           meaning="shell script run before each test, in the fresh venv (activated) "
+           "before the wheel is installed; placeholders as `test-command`"),
+    Option("test-sources", "list", [],
+           "files and directories of the project copied into the test's working directory",
+           example=["tests", "pyproject.toml"],
+           meaning="paths relative to the project, copied into the test's working directory "
+           "(outside the sources) before each test"),
+    Option("test-skip", "list", [], "identifier patterns whose tests are skipped",
+           example=["cp313-*"],
+           meaning="identifier patterns whose wheels are not tested (recorded `skipped`): "
+           "shell wildcards with `{a,b}` braces, e.g. `cp3{12,13}-*`"),
+    Option("test-groups", "list", [],
+           "PEP 735 dependency groups of the project installed for the tests",
+           example=["test"],
+           meaning="PEP 735 dependency groups (`[dependency-groups]` of the project's "
+           "`pyproject.toml`, includes followed) installed with the wheel for the tests"),
+    Option("test-timeout", "int", None,
+           "seconds a test may take; past it the identifier fails (its processes killed)",
+           example=600, default_text="no limit",
+           meaning="seconds the `test-command` may run; past it that identifier fails with "
+           "one line, every process it started killed"),
 )
 
 

@@ -53,6 +53,10 @@ class StepOptions:
     test_extras: tuple[str, ...] = ()
     test_environment: tuple[tuple[str, str], ...] = ()
     repair_command: str = DEFAULT_REPAIR_COMMAND
+    before_test: str = ""
+    test_sources: tuple[str, ...] = ()
+    test_groups: tuple[str, ...] = ()
+    test_timeout: int | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> StepOptions:
@@ -67,6 +71,10 @@ class StepOptions:
             test_extras=tuple(config.test_extras),
             test_environment=tuple(config.test_environment.items()),
             repair_command=config.repair_command.strip(),
+            before_test=config.before_test.strip(),
+            test_sources=tuple(config.test_sources),
+            test_groups=tuple(config.test_groups),
+            test_timeout=config.test_timeout,
         )
 
 

@@ -10,10 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from manywheels._ui import SummaryRow
 from manywheels.config._placeholders import fill_placeholders, uses_placeholder
 from manywheels.config._project import is_excluded
+from manywheels.config._selectors import group_requirements, matches_any
+from manywheels.errors import ConfigError
 from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
@@ -21,6 +24,9 @@ from manywheels.stages._environment import container_environment
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines, leaked_names
+
+if TYPE_CHECKING:
+    from manywheels.config import Config
 
 __all__ = ["PROJECT_IN_CONTAINER", "test", "test_script"]
 
@@ -41,30 +47,52 @@ def copy_project(run: Run, image: str) -> None:
 
 
 def test_script(options: StepOptions, identifier: str, wheel_name: str,
-                interpreter: str, *, unset: Sequence[str] = ()  # noqa: PT028
-                ) -> tuple[str, str]:
+                interpreter: str, *, unset: Sequence[str] = (),  # noqa: PT028
+                groups: Sequence[str] = ()) -> tuple[str, str]:  # noqa: PT028
     """The in-container test script of one wheel (``templates/test.sh.j2``) and the
     test-command in it: ``{project}``, ``{package}`` and ``{wheel}`` filled, any other
     brace text left as written (:func:`~manywheels.config.fill_placeholders`). The test
     sees the markers and ``test-environment``, not the build's ``environment`` (``unset``:
-    the names the container's own environment holds)."""
+    the names the container's own environment holds). ``groups``: the requirements of
+    ``test-groups``, installed with the wheel; ``before-test`` runs in the venv before the
+    install; ``test-timeout`` bounds the test-command."""
     assert options.test_command is not None
     base = f"{CONTAINER_ROOT}/{identifier}"
     wheel_in = f"{base}/test/{wheel_name}"
     extras = options.test_extras
     requirement = wheel_in + (f"[{','.join(extras)}]" if extras else "")
-    install_args = " ".join(shlex.quote(a) for a in [requirement, *options.test_requires])
+    install_args = " ".join(shlex.quote(a)
+                            for a in [requirement, *options.test_requires, *groups])
     project = shlex.quote(PROJECT_IN_CONTAINER)
-    command = fill_placeholders(
-        options.test_command, project=project, package=project, wheel=shlex.quote(wheel_in)
-    )
+    places = {"project": project, "package": project, "wheel": shlex.quote(wheel_in)}
+    command = fill_placeholders(options.test_command, **places)
     script = render(
         "test.sh.j2", identifier=identifier, interpreter=interpreter, wheel=wheel_in,
         venv=f"{base}/venv", install_args=install_args, test_cwd=f"{base}/testcwd",
-        test_command=command,
+        test_command=command, before_test=fill_placeholders(options.before_test, **places),
+        timeout=options.test_timeout,
         environment=export_lines(shlex.quote(identifier), options.test_environment, unset),
     )
     return script, command
+
+
+def test_source_paths(config: Config) -> list[Path]:
+    """The ``test-sources`` paths on the host.
+
+    Raises:
+        ConfigError: a path is absolute, leaves the project or does not exist.
+    """
+    paths = []
+    for source in config.test_sources:
+        path = (config.project_dir / source).resolve()
+        inside = path == config.project_dir or config.project_dir in path.parents
+        if Path(source).is_absolute() or not inside or not path.exists():
+            where = config.sources.get("test-sources", "default")
+            msg = (f"test-sources ({where}): {source!r} is not an existing path inside the "
+                   f"project {str(config.project_dir)!r}; allowed are relative paths in it")
+            raise ConfigError(msg)
+        paths.append(path)
+    return paths
 
 
 def needs_project(command: str) -> bool:
@@ -84,6 +112,9 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
     container = run.container(item.image)
     wheel_in = f"{CONTAINER_ROOT}/{item.identifier}/test/{item.wheel}"
     container.copy_into(run.config.output_dir / item.wheel, wheel_in)
+    for source in run.config.test_sources:  # checked by test_source_paths
+        container.copy_into(run.config.project_dir / source,
+                            f"{CONTAINER_ROOT}/{item.identifier}/testcwd/{source}")
     started = time.monotonic()
     run_stage_script(
         run, container, item.identifier, "test", script,
@@ -98,16 +129,21 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
     return command
 
 
-def _skip_all(run: Run, items: list[_TestInput]) -> StageResult:
-    """No test-command: every identifier is recorded ``skipped``."""
-    run.ui.info("no test-command configured: test stage skipped")
+def _skip_all(run: Run, items: list[_TestInput], reason: str = "no test-command",
+              *, summary: bool = True) -> StageResult:
+    """Record every item ``skipped`` (no test-command, or ``test-skip``)."""
+    if reason == "no test-command":
+        run.ui.info("no test-command configured: test stage skipped")
+    else:
+        run.ui.info(f"{reason}: " + ", ".join(item.identifier for item in items))
     rows = []
     for item in items:
         if not run.config.dry_run:
             run.report.record(item.identifier, "test", status="skipped", wheel=item.wheel,
-                              reason="no test-command", run_id=run.run_id)
-        rows.append(SummaryRow(item.identifier, "skipped", None, "no test-command"))
-    run.ui.summary("test summary", rows)
+                              reason=reason, run_id=run.run_id)
+        rows.append(SummaryRow(item.identifier, "skipped", None, reason))
+    if summary:
+        run.ui.summary("test summary", rows)
     return StageResult("test", rows)
 
 
@@ -115,10 +151,12 @@ def _jobs(run: Run, items: list[_TestInput]) -> list[Job]:
     options = StepOptions.from_config(run.config)
     base = container_environment(run.config.with_(environment={}), run.host_env)
     unset = leaked_names(run.config.environment, base)
+    groups = group_requirements(run.config.read_project().pyproject, options.test_groups) \
+        if options.test_groups else []
     jobs = []
     for item in items:
         script, command = test_script(options, item.identifier, item.wheel, item.interpreter,
-                                      unset=unset)
+                                      unset=unset, groups=groups)
         log = None if run.config.dry_run else run.log_dir(item.identifier) / "test.log"
         jobs.append(Job(item.identifier, partial(_test_one, run, item, script, command), log,
                         script=script, label="test.sh"))
@@ -146,7 +184,8 @@ def test(run: Run) -> StageResult:
     """Install every repaired wheel of the current sdist (from the run record) into a fresh
     venv with its identifier's interpreter and run the test-command (placeholders
     ``{project}``, ``{package}``, ``{wheel}``; other braces pass through); a pure wheel
-    is tested with every identifier's interpreter.
+    is tested with every identifier's interpreter. Identifiers matching ``test-skip`` are
+    recorded ``skipped``; ``test-sources`` are copied into the test's working directory.
     Without a test-command the stage says it skipped and records ``skipped``. With
     ``dry-run`` the scripts are printed on stdout and nothing runs or is written.
 
@@ -154,7 +193,10 @@ def test(run: Run) -> StageResult:
         NothingToDoError: the record names no repaired wheel of the current sdist.
         NotBuiltError: a ``python`` tag asked for has no repaired wheel of the current sdist.
         ForeignRecordError: the output-dir holds another project's record.
-        StageFailedError: the test-command failed for one or more identifiers.
+        StageFailedError: the test-command failed (or passed ``test-timeout``) for one or
+            more identifiers.
+        ConfigError: a ``test-sources`` path outside the project or missing; an unknown
+            ``test-groups`` group.
     """
     config = run.config
     run.ui.heading("manywheels: test")
@@ -163,6 +205,13 @@ def test(run: Run) -> StageResult:
         run.lock_outputs()
     if config.test_command is None:
         return _skip_all(run, items)
+    test_source_paths(config)
+    skipped = [item for item in items if matches_any(item.identifier, config.test_skip)]
+    if skipped:
+        items = [item for item in items if item not in skipped]
+        result = _skip_all(run, skipped, "test-skip", summary=not items)
+        if not items:
+            return result
     images = list(dict.fromkeys(item.image for item in items))
     for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
@@ -174,3 +223,4 @@ def test(run: Run) -> StageResult:
 
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported
 test_script.__test__ = False  # type: ignore[attr-defined]
+test_source_paths.__test__ = False  # type: ignore[attr-defined]
