@@ -159,3 +159,18 @@ def test_test_timeout_stops_a_sleeping_test(test_image: str, tmp_path: Path) -> 
         left = container.output(["sh", "-c", "cat /proc/[0-9]*/cmdline | tr '\\0' ' '"],
                                 check=False)
         assert "sleep 100" not in left, left
+
+
+def test_config_settings_verbosity_and_frontend_args_reach_the_frontend(
+        test_image: str, tmp_path: Path) -> None:
+    project = purepkg(tmp_path, '''
+frontend = "pip; args: --no-clean"
+config-settings = {editable_mode = "compat"}
+build-verbosity = 1
+''')
+    run_all(project, image=test_image, python=["cp312"])
+    script = (project / "wheelhouse" / "logs" / "cp312-manylinux_x86_64" / "build.sh").read_text()
+    expected = ('pip wheel --no-deps --wheel-dir "$OUT" -v '
+                "--config-settings=editable_mode=compat --no-clean .")
+    assert expected in script
+    assert "Created wheel for purepkg" in log(project, "cp312-manylinux_x86_64", "build")

@@ -22,6 +22,7 @@ from manywheels.config._placeholders import fill_placeholders
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS
 from manywheels.config._selectors import group_requirements
 from manywheels.errors import ConfigError
+from manywheels.stages._frontend_args import frontend_extra_args
 from manywheels.stages._render import render
 from manywheels.stages._script_env import export_lines
 
@@ -96,6 +97,9 @@ def render_script(config: Config) -> str:
         before_all=config.before_all.strip(),
         before_build=config.before_build.strip(),
         frontend=config.frontend,
+        frontend_args=frontend_extra_args(
+            config.frontend, verbosity=config.build_verbosity,
+            settings=config.config_settings, args=config.frontend_args),
         test_command=test_command,
         before_test=fill_placeholders(config.before_test.strip(), project='"$PROJECT"',
                                       package='"$PROJECT"', wheel='"$WHEEL"'),

@@ -58,6 +58,9 @@ class Config:
     test_skip: tuple[str, ...] = ()
     test_groups: tuple[str, ...] = ()
     test_timeout: int | None = None
+    config_settings: tuple[tuple[str, str], ...] = ()
+    build_verbosity: int = 0
+    frontend_args: tuple[str, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

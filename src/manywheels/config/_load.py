@@ -246,6 +246,8 @@ def load_config(
         if option.attr in config_fields and option.key in values:
             kwargs[option.attr] = values[option.key]
     kwargs.pop("project_dir", None)
+    if "frontend" in kwargs:  # parsed as (name, args): cibuildwheel's "build; args: ..."
+        kwargs["frontend"], kwargs["frontend_args"] = kwargs["frontend"]
     for name in ("dist_dir", "output_dir"):
         path = kwargs.get(name, getattr(Config, name))
         kwargs[name] = path if path.is_absolute() else (root / path).resolve()

@@ -20,7 +20,8 @@ DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
 """cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
 
-Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path"]
+Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
+               "frontend", "settings", "verbosity"]
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,7 @@ class Option:
     @property
     def is_list(self) -> bool:
         """Whether the flag takes several words (``--python cp311 cp312``)."""
-        return self.kind in {"list", "python", "table"}
+        return self.kind in {"list", "python", "table", "settings"}
 
     @property
     def is_switch(self) -> bool:
@@ -133,10 +134,11 @@ OPTIONS: tuple[Option, ...] = (
            "double-quoted word); not seen by tests (see `test-environment`)"),
     Option("environment-pass", "list", [], "names of host variables passed into the container",
            example=["CI"]),
-    Option("frontend", "choice", "build", "build frontend in the container",
+    Option("frontend", "frontend", "build", "build frontend in the container",
            choices=("build", "pip", "uv"),
            meaning="`build` (`python -m build`, `--installer uv` when the image has uv), `pip` "
-           "(`pip wheel`) or `uv` (`uv build`)"),
+           "(`pip wheel`) or `uv` (`uv build`); `\"build; args: --no-isolation\"` passes "
+           "extra arguments (cibuildwheel's build-frontend)"),
     Option("test-command", "optstr", None,
            "command run in a fresh venv with the repaired wheel installed; placeholders "
            "{project}/{package} (the project copy in the container) and {wheel} (the wheel "
@@ -234,6 +236,16 @@ OPTIONS: tuple[Option, ...] = (
            example=600, default_text="no limit",
            meaning="seconds the `test-command` may run; past it that identifier fails with "
            "one line, every process it started killed"),
+    Option("config-settings", "settings", {},
+           "PEP 517 config settings passed to the frontend (-C KEY=VALUE)",
+           example={"setup-args": "-Dfoo=bar"},
+           meaning="PEP 517 config settings for the build backend, passed as "
+           "`--config-setting KEY=VALUE` (build, uv) or `--config-settings KEY=VALUE` (pip); a "
+           "table (a list value repeats the key) or `KEY=VALUE` pairs"),
+    Option("build-verbosity", "verbosity", 0,
+           "frontend verbosity, -3 to 3 (positive: -v, negative: -q)", example=1,
+           meaning="the frontend's verbosity, `-3` to `3`: positive adds `-v` (pip, uv: that "
+           "many times; build: once), negative `-q` (pip, uv)"),
 )
 
 

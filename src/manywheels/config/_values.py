@@ -62,6 +62,52 @@ def _as_table(option: Option, source: str, value: object) -> dict[str, str]:
     return items
 
 
+def _as_frontend(option: Option, source: str, value: object) -> tuple[str, tuple[str, ...]]:
+    """``build``, ``"build; args: --no-isolation"`` or ``{name = "build", args = [...]}``
+    (cibuildwheel's build-frontend) -> (name, args)."""
+    name: object = value
+    args: object = []
+    if isinstance(value, Mapping):
+        name, args = value.get("name"), value.get("args", [])
+    elif isinstance(value, str) and ";" in value:
+        name, _, rest = value.partition(";")
+        label, sep, words = rest.strip().partition(":")
+        if not sep or label.strip() != "args":
+            raise _type_error(option, source, value, "NAME or 'NAME; args: ARGS'")
+        args = shlex.split(words)
+    if isinstance(name, str) and name.strip() in option.choices and isinstance(args, list | tuple):
+        return name.strip(), tuple(str(arg) for arg in args)
+    raise _type_error(option, source, value, "one of " + ", ".join(option.choices)
+                      + " (optionally 'NAME; args: ARGS')")
+
+
+def _as_settings(option: Option, source: str, value: object) -> tuple[tuple[str, str], ...]:
+    """Config settings: a table (a list value repeats its key) or ``KEY=VALUE`` words."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            items = item if isinstance(item, list) else [item]
+            if not all(isinstance(i, str | int | float) and not isinstance(i, bool)
+                       for i in items):
+                raise _type_error(option, source, {key: item}, "strings or lists of strings")
+            pairs += [(str(key), str(i)) for i in items]
+        return tuple(pairs)
+    for word in _as_list(option, source, value):
+        key, sep, item = word.partition("=")
+        if not sep or not key:
+            raise _type_error(option, source, word, "KEY=VALUE pairs")
+        pairs.append((key, item))
+    return tuple(pairs)
+
+
+def _as_verbosity(option: Option, source: str, value: object) -> int:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        value = int(value)
+    if isinstance(value, int) and not isinstance(value, bool) and -3 <= value <= 3:
+        return value
+    raise _type_error(option, source, value, "a whole number from -3 to 3")
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
@@ -101,6 +147,12 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         return tuple(_as_list(option, source, value))
     if kind == "table":
         return _as_table(option, source, value)
+    if kind == "frontend":
+        return _as_frontend(option, source, value)
+    if kind == "settings":
+        return _as_settings(option, source, value)
+    if kind == "verbosity":
+        return _as_verbosity(option, source, value)
     if kind == "python":
         words = _as_list(option, source, value)
         if not words:

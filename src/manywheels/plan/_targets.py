@@ -57,6 +57,9 @@ class StepOptions:
     test_sources: tuple[str, ...] = ()
     test_groups: tuple[str, ...] = ()
     test_timeout: int | None = None
+    frontend_args: tuple[str, ...] = ()
+    config_settings: tuple[tuple[str, str], ...] = ()
+    build_verbosity: int = 0
 
     @classmethod
     def from_config(cls, config: Config) -> StepOptions:
@@ -75,6 +78,9 @@ class StepOptions:
             test_sources=tuple(config.test_sources),
             test_groups=tuple(config.test_groups),
             test_timeout=config.test_timeout,
+            frontend_args=tuple(config.frontend_args),
+            config_settings=tuple(config.config_settings),
+            build_verbosity=config.build_verbosity,
         )
 
 
