@@ -174,3 +174,19 @@ build-verbosity = 1
                 "--config-settings=editable_mode=compat --no-clean .")
     assert expected in script
     assert "Created wheel for purepkg" in log(project, "cp312-manylinux_x86_64", "build")
+
+
+def test_an_override_gives_one_identifier_its_own_test_environment(test_image: str,
+                                                                   tmp_path: Path) -> None:
+    project = purepkg(tmp_path, '''
+test-command = 'echo "flavour=$FLAVOUR"'
+test-environment = {FLAVOUR = "plain"}
+
+[[tool.manywheels.overrides]]
+select = "cp313-*"
+test-environment = {FLAVOUR = "special-$CIBUILDWHEEL_BUILD_IDENTIFIER"}
+''')
+    run_all(project, image=test_image, python=["cp312", "cp313"])
+    assert "\nflavour=plain" in log(project, "cp312-manylinux_x86_64", "test")
+    assert "\nflavour=special-cp313-manylinux_x86_64" in log(
+        project, "cp313-manylinux_x86_64", "test")

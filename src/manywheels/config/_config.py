@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from manywheels.config._options import DEFAULT_IMAGE, DEFAULT_REPAIR_COMMAND
+from manywheels.config._overrides import Override
 from manywheels.config._project import Project
 from manywheels.naming._tags import PythonTag
 
@@ -61,6 +62,7 @@ class Config:
     config_settings: tuple[tuple[str, str], ...] = ()
     build_verbosity: int = 0
     frontend_args: tuple[str, ...] = ()
+    overrides: tuple[Override, ...] = ()
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

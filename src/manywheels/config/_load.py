@@ -32,6 +32,7 @@ from typing import Any
 
 from manywheels.config._config import Config
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
+from manywheels.config._overrides import parse_overrides
 from manywheels.config._project import Project, _load_toml
 from manywheels.config._values import check_output_dir, parse_value
 from manywheels.errors import ConfigError, ProjectError
@@ -68,6 +69,8 @@ def pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(msg)
     layer: dict[str, Any] = {}
     for key, value in tool.items():
+        if key == "overrides":  # per identifier: parse_overrides
+            continue
         if key == "publish":
             if not isinstance(value, Mapping):
                 msg = "[tool.manywheels.publish] in pyproject.toml must be a table"
@@ -83,7 +86,7 @@ def pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if key not in _TOP_KEYS:
             msg = f"unknown key {key!r} in [tool.manywheels]; allowed are " + ", ".join(
-                [*_TOP_KEYS, "publish"]
+                [*_TOP_KEYS, "publish", "overrides"]
             )
             raise ConfigError(msg)
         layer[key] = value
@@ -257,5 +260,6 @@ def load_config(
         requires_python=project.requires_python,
         sources=sources,
         project=project,
+        overrides=parse_overrides(project.tool.get("overrides")),
         **kwargs,
     )

@@ -17,7 +17,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from manywheels.config import Config
-from manywheels.config._options import DEFAULT_REPAIR_COMMAND
+from manywheels.config._options import BY_KEY, DEFAULT_REPAIR_COMMAND
+from manywheels.config._overrides import OVERRIDABLE, apply_overrides
 from manywheels.errors import ConfigError, PythonTagMissingError
 from manywheels.naming._policy import Policy, parse_policy
 from manywheels.naming._tags import PythonTag, identifier, parse_install_dir
@@ -34,6 +35,7 @@ __all__ = [
     "parse_image_pythons",
     "plan_build",
     "select_targets",
+    "step_options",
 ]
 
 PYTHON_ROOT = "/opt/python"
@@ -241,12 +243,25 @@ def plan_build(
     image = facts[config.image]
     policy = image_policy(config, image)
     chosen = _choose(config, image, requires_python)
-    options = StepOptions.from_config(config)
     return BuildPlan(tuple(
         BuildStep(identifier(t, policy), t, interpreter_path(t), image.ref, policy.name,
-                  image.digest, options)
+                  image.digest, step_options(config, identifier(t, policy)))
         for t in sorted(chosen)
     ))
+
+
+def step_options(config: Config, identifier: str) -> StepOptions:
+    """The options of one identifier: the configuration's, with every
+    ``[[tool.manywheels.overrides]]`` entry selecting it applied in order
+    (:func:`~manywheels.config._overrides.apply_overrides`)."""
+    if not config.overrides:
+        return StepOptions.from_config(config)
+    current = {key: getattr(config, BY_KEY[key].attr) for key in OVERRIDABLE}
+    current["frontend"] = (config.frontend, config.frontend_args)
+    values = apply_overrides(config.overrides, identifier, current)
+    changes = {BY_KEY[key].attr: value for key, value in values.items() if key != "frontend"}
+    changes["frontend"], changes["frontend_args"] = values["frontend"]
+    return StepOptions.from_config(config.with_(**changes))
 
 
 def _choose(config: Config, image: ImageFacts, requires_python: str | None) -> list[PythonTag]:

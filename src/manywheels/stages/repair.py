@@ -20,6 +20,7 @@ from manywheels.config._options import DEFAULT_REPAIR_COMMAND
 from manywheels.config._placeholders import fill_placeholders
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._record import StageRecord
+from manywheels.plan._targets import step_options
 from manywheels.stages._common import (
     Job,
     StageResult,
@@ -104,7 +105,8 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
 
 def _job(run: Run, identifier: str, record: StageRecord) -> Job:
     wheel = str(record.wheel)
-    command = run.config.repair_command.strip()
+    options = step_options(run.config, identifier)
+    command = options.repair_command
     if record.pure or not command:
         return Job(identifier, partial(_repair_pure, run, identifier, wheel,
                                            pure=bool(record.pure)))
@@ -112,7 +114,7 @@ def _job(run: Run, identifier: str, record: StageRecord) -> Job:
     image = (target.image if target else None) or run.config.image
     plat = (target.plat if target else None) or run.config.plat or ""
     script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat,
-                           run.config.environment.items(), command)
+                           options.environment, command)
     log = None if run.config.dry_run else run.log_dir(identifier) / "repair.log"
     return Job(identifier, partial(_repair_one, run, identifier, wheel, image, plat=plat,
                                     script=script),
@@ -159,7 +161,8 @@ def repair(run: Run) -> StageResult:
                            if (t := run.report.target(i)) and t.image)
     for image in images:
         run.ensure_before_all(image)
-    if needs_project(config.repair_command) and not config.dry_run:
+    if not config.dry_run and any(
+            needs_project(step_options(config, i).repair_command) for i, _ in inputs):
         for image in images:
             copy_project(run, image)
     return run_jobs(run, "repair", jobs)

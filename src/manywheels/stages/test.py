@@ -18,7 +18,7 @@ from manywheels.config._project import is_excluded
 from manywheels.config._selectors import group_requirements, matches_any
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import parse_python_tag
-from manywheels.plan._targets import StepOptions, interpreter_path
+from manywheels.plan._targets import StepOptions, interpreter_path, step_options
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
 from manywheels.stages._environment import container_environment
 from manywheels.stages._render import render
@@ -112,7 +112,7 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
     container = run.container(item.image)
     wheel_in = f"{CONTAINER_ROOT}/{item.identifier}/test/{item.wheel}"
     container.copy_into(run.config.output_dir / item.wheel, wheel_in)
-    for source in run.config.test_sources:  # checked by test_source_paths
+    for source in step_options(run.config, item.identifier).test_sources:  # checked before
         container.copy_into(run.config.project_dir / source,
                             f"{CONTAINER_ROOT}/{item.identifier}/testcwd/{source}")
     started = time.monotonic()
@@ -132,7 +132,7 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
 def _skip_all(run: Run, items: list[_TestInput], reason: str = "no test-command",
               *, summary: bool = True) -> StageResult:
     """Record every item ``skipped`` (no test-command, or ``test-skip``)."""
-    if reason == "no test-command":
+    if reason == "no test-command" and summary:
         run.ui.info("no test-command configured: test stage skipped")
     else:
         run.ui.info(f"{reason}: " + ", ".join(item.identifier for item in items))
@@ -148,13 +148,14 @@ def _skip_all(run: Run, items: list[_TestInput], reason: str = "no test-command"
 
 
 def _jobs(run: Run, items: list[_TestInput]) -> list[Job]:
-    options = StepOptions.from_config(run.config)
     base = container_environment(run.config.with_(environment={}), run.host_env)
     unset = leaked_names(run.config.environment, base)
-    groups = group_requirements(run.config.read_project().pyproject, options.test_groups) \
-        if options.test_groups else []
+    pyproject = run.config.read_project().pyproject
     jobs = []
     for item in items:
+        options = step_options(run.config, item.identifier)
+        groups = group_requirements(pyproject, options.test_groups) \
+            if options.test_groups else []
         script, command = test_script(options, item.identifier, item.wheel, item.interpreter,
                                       unset=unset, groups=groups)
         log = None if run.config.dry_run else run.log_dir(item.identifier) / "test.log"
@@ -203,19 +204,26 @@ def test(run: Run) -> StageResult:
     items = _inputs(run)
     if not config.dry_run:
         run.lock_outputs()
-    if config.test_command is None:
+    options = {item.identifier: step_options(config, item.identifier) for item in items}
+    if all(o.test_command is None for o in options.values()):
         return _skip_all(run, items)
-    test_source_paths(config)
-    skipped = [item for item in items if matches_any(item.identifier, config.test_skip)]
-    if skipped:
-        items = [item for item in items if item not in skipped]
-        result = _skip_all(run, skipped, "test-skip", summary=not items)
-        if not items:
-            return result
+    untested = {i for i, o in options.items() if o.test_command is None}
+    excluded = {i for i in options if matches_any(i, config.test_skip)}
+    for reason, names in (("no test-command", untested), ("test-skip", excluded - untested)):
+        skipped = [item for item in items if item.identifier in names]
+        if skipped:
+            items = [item for item in items if item not in skipped]
+            result = _skip_all(run, skipped, reason, summary=not items)
+            if not items:
+                return result
+    for item in items:
+        test_source_paths(config.with_(test_sources=options[item.identifier].test_sources))
     images = list(dict.fromkeys(item.image for item in items))
     for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
-    if needs_project(config.test_command) and not config.dry_run:
+    uses_project = any(needs_project(f"{o.test_command} {o.before_test}")
+                       for o in options.values())
+    if uses_project and not config.dry_run:
         for image in images:
             copy_project(run, image)
     return run_jobs(run, "test", _jobs(run, items))
