@@ -63,6 +63,7 @@ class Config:
     build_verbosity: int = 0
     frontend_args: tuple[str, ...] = ()
     overrides: tuple[Override, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

@@ -30,6 +30,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from manywheels.config._cibuildwheel import from_cibuildwheel
 from manywheels.config._config import Config
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
 from manywheels.config._overrides import parse_overrides
@@ -91,6 +92,20 @@ def pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
             raise ConfigError(msg)
         layer[key] = value
     return layer
+
+
+def _project_layer(project: Project) -> tuple[str, dict[str, Any], Any, tuple[str, ...]]:
+    """The pyproject layer: (source name, raw values, raw overrides, notes).
+    ``[tool.manywheels]``; without it, ``[tool.cibuildwheel]`` translated
+    (:func:`~manywheels.config._cibuildwheel.from_cibuildwheel`)."""
+    tool = project.pyproject.get("tool", {})
+    cibw = tool.get("cibuildwheel") if isinstance(tool, Mapping) else None
+    if "manywheels" in tool or not isinstance(cibw, Mapping):
+        return ("pyproject.toml", pyproject_layer(project.pyproject),
+                project.tool.get("overrides"), ())
+    table = from_cibuildwheel(cibw)
+    return ("[tool.cibuildwheel] in pyproject.toml", table.layer, table.overrides,
+            (table.note,))
 
 
 def _code_layer(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -227,8 +242,9 @@ def load_config(
     project = Project.read(root)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {o.key: "default" for o in OPTIONS}
+    toml_source, toml_layer, raw_overrides, notes = _project_layer(project)
     layers = (
-        ("pyproject.toml", pyproject_layer(project.pyproject)),
+        (toml_source, toml_layer),
         (overrides_source, code),
         ("environment", environ),
         ("command line", args),
@@ -260,6 +276,8 @@ def load_config(
         requires_python=project.requires_python,
         sources=sources,
         project=project,
-        overrides=parse_overrides(project.tool.get("overrides")),
+        overrides=parse_overrides(raw_overrides, "tool.cibuildwheel" if notes
+                                  else "tool.manywheels"),
+        notes=notes,
         **kwargs,
     )

@@ -70,8 +70,8 @@ def _inherit(where: str, value: object, keys: Mapping[str, Any]) -> dict[str, st
     return modes
 
 
-def _entry(index: int, raw: object) -> Override:
-    where = f"[[tool.manywheels.overrides]] #{index + 1} in pyproject.toml"
+def _entry(index: int, raw: object, table: str) -> Override:
+    where = f"[[{table}.overrides]] #{index + 1} in pyproject.toml"
     if not isinstance(raw, Mapping) or "select" not in raw:
         msg = f"{where}: each override is a table with select = \"<pattern>\""
         raise ConfigError(msg)
@@ -87,8 +87,9 @@ def _entry(index: int, raw: object) -> Override:
                     _inherit(where, raw.get("inherit", {}), values))
 
 
-def parse_overrides(raw: object) -> tuple[Override, ...]:
-    """Parse the ``overrides`` array of ``[tool.manywheels]`` (``None``: none).
+def parse_overrides(raw: object, table: str = "tool.manywheels") -> tuple[Override, ...]:
+    """Parse the ``overrides`` array of ``[tool.manywheels]`` (``None``: none; ``table``:
+    the table named in errors).
 
     Raises:
         ConfigError: not an array of tables, no ``select``, a key that is not per-build, a
@@ -100,7 +101,7 @@ def parse_overrides(raw: object) -> tuple[Override, ...]:
         msg = ("[tool.manywheels] overrides must be an array of tables "
                "([[tool.manywheels.overrides]])")
         raise ConfigError(msg)
-    return tuple(_entry(index, item) for index, item in enumerate(raw))
+    return tuple(_entry(index, item, table) for index, item in enumerate(raw))
 
 
 def _combine(kind: str, old: Any, new: Any, mode: str) -> Any:

@@ -86,6 +86,8 @@ class Run:
         self._leftovers_checked = False
         self.cancelled = threading.Event()
         """Set by :meth:`cancel` (an interrupt): no container is started after it."""
+        for note in config.notes:  # e.g. which [tool.cibuildwheel] keys were used
+            self.ui.info(note)
 
     # ------------------------------------------------------------------ context
 
