@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from manywheels.config._options import DEFAULT_IMAGE
+from manywheels.config._options import DEFAULT_IMAGE, DEFAULT_REPAIR_COMMAND
+from manywheels.config._overrides import Override
 from manywheels.config._project import Project
 from manywheels.naming._tags import PythonTag
 
@@ -69,6 +70,17 @@ class Config:
     allow_untested: bool = False
     build_verbosity: int = 0
     requires_python: str | None = None
+    test_environment: Mapping[str, str] = field(default_factory=dict)
+    repair_command: str = DEFAULT_REPAIR_COMMAND
+    before_test: str = ""
+    test_sources: tuple[str, ...] = ()
+    test_skip: tuple[str, ...] = ()
+    test_groups: tuple[str, ...] = ()
+    test_timeout: int | None = None
+    config_settings: tuple[tuple[str, str], ...] = ()
+    frontend_args: tuple[str, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

@@ -18,6 +18,8 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from manywheels.config import Config
+from manywheels.config._options import BY_KEY, DEFAULT_REPAIR_COMMAND
+from manywheels.config._overrides import OVERRIDABLE, apply_overrides
 from manywheels.config._platforms import select_platforms
 from manywheels.errors import ConfigError, PythonTagMissingError
 from manywheels.naming._platforms import STATIC_PYTHONS, Platform
@@ -38,6 +40,7 @@ __all__ = [
     "plan_build",
     "select_targets",
     "static_facts",
+    "step_options",
 ]
 
 PYTHON_ROOT = "/opt/python"
@@ -55,6 +58,15 @@ class StepOptions:
     test_command: str | None = None
     test_requires: tuple[str, ...] = ()
     test_extras: tuple[str, ...] = ()
+    test_environment: tuple[tuple[str, str], ...] = ()
+    repair_command: str = DEFAULT_REPAIR_COMMAND
+    before_test: str = ""
+    test_sources: tuple[str, ...] = ()
+    test_groups: tuple[str, ...] = ()
+    test_timeout: int | None = None
+    frontend_args: tuple[str, ...] = ()
+    config_settings: tuple[tuple[str, str], ...] = ()
+    build_verbosity: int = 0
 
     @classmethod
     def from_config(cls, config: Config) -> StepOptions:
@@ -67,6 +79,15 @@ class StepOptions:
             test_command=config.test_command,
             test_requires=tuple(config.test_requires),
             test_extras=tuple(config.test_extras),
+            test_environment=tuple(config.test_environment.items()),
+            repair_command=config.repair_command.strip(),
+            before_test=config.before_test.strip(),
+            test_sources=tuple(config.test_sources),
+            test_groups=tuple(config.test_groups),
+            test_timeout=config.test_timeout,
+            frontend_args=tuple(config.frontend_args),
+            config_settings=tuple(config.config_settings),
+            build_verbosity=config.build_verbosity,
         )
 
 
@@ -231,17 +252,15 @@ def plan_build(
         PolicyError: ``plat`` or an image's ``AUDITWHEEL_PLAT`` is not a policy.
     """
     platforms = select_platforms(config)
-    options = StepOptions.from_config(config)
     if platforms is None:
         image = facts[config.image]
-        steps = _image_steps(config, image, image_policy(config, image), requires_python,
-                             options)
+        steps = _image_steps(config, image, image_policy(config, image), requires_python)
     else:
         steps = []
         for platform in platforms:
             image = facts[platform.image]
             policy = _platform_policy(config, platform, image)
-            steps += _image_steps(config, image, policy, requires_python, options)
+            steps += _image_steps(config, image, policy, requires_python)
     chosen = [s for s in steps if is_selected(s.identifier, config.build, config.skip)]
     if not chosen:
         msg = (f"build ({config.sources.get('build', 'default')}) and skip "
@@ -252,10 +271,14 @@ def plan_build(
 
 
 def _image_steps(config: Config, image: ImageFacts, policy: Policy,
-                 requires_python: str | None, options: StepOptions) -> list[BuildStep]:
-    return [BuildStep(identifier(t, policy), t, interpreter_path(t), image.ref, policy.name,
-                      image.digest, options)
-            for t in sorted(_choose(config, image, requires_python))]
+                 requires_python: str | None) -> list[BuildStep]:
+    """The steps of one image, each with its own options (overrides applied)."""
+    steps = []
+    for tag in sorted(_choose(config, image, requires_python)):
+        name = identifier(tag, policy)
+        steps.append(BuildStep(name, tag, interpreter_path(tag), image.ref, policy.name,
+                               image.digest, step_options(config, name)))
+    return steps
 
 
 def _platform_policy(config: Config, platform: Platform, image: ImageFacts) -> Policy:
@@ -283,6 +306,20 @@ def static_facts(platform: Platform) -> ImageFacts | None:
     if platform.policy is None:
         return None
     return ImageFacts(platform.image, None, platform.policy.name, STATIC_PYTHONS)
+
+
+def step_options(config: Config, identifier: str) -> StepOptions:
+    """The options of one identifier: the configuration's, with every
+    ``[[tool.manywheels.overrides]]`` entry selecting it applied in order
+    (:func:`~manywheels.config._overrides.apply_overrides`)."""
+    if not config.overrides:
+        return StepOptions.from_config(config)
+    current = {key: getattr(config, BY_KEY[key].attr) for key in OVERRIDABLE}
+    current["frontend"] = (config.frontend, config.frontend_args)
+    values = apply_overrides(config.overrides, identifier, current)
+    changes = {BY_KEY[key].attr: value for key, value in values.items() if key != "frontend"}
+    changes["frontend"], changes["frontend_args"] = values["frontend"]
+    return StepOptions.from_config(config.with_(**changes))
 
 
 def _choose(config: Config, image: ImageFacts, requires_python: str | None) -> list[PythonTag]:

@@ -16,6 +16,7 @@ from manywheels.errors import BeforeAllError, CommandError
 from manywheels.stages import _cache as cache
 from manywheels.stages._environment import container_environment, masked_sink, secret_masker
 from manywheels.stages._render import render
+from manywheels.stages._script_env import export_lines
 
 if TYPE_CHECKING:
     from manywheels.config import Config
@@ -39,9 +40,11 @@ def log_name(run: Run, ref: str) -> str:
     return f"before-all-{found}" if found else "before-all"
 
 
-def render_before_all(script: str) -> str:
-    """The shell script that runs ``script`` (the ``before-all`` value) in a container."""
-    return render("before_all.sh.j2", before_all=script)
+def render_before_all(script: str, environment: Mapping[str, str] | None = None) -> str:
+    """The shell script that runs ``script`` (the ``before-all`` value) in a container,
+    after the markers and ``environment`` (evaluated in order, :mod:`._script_env`)."""
+    lines = export_lines(None, (environment or {}).items())
+    return render("before_all.sh.j2", before_all=script, environment=lines)
 
 
 def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, str],
@@ -53,7 +56,8 @@ def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, st
     if not script or not config.cache or config.dry_run:
         return None
     owner = cache.cache_owner(config, host_env)
-    return cache.before_all_key(info, render_before_all(script), environment, owner)
+    return cache.before_all_key(info, render_before_all(script, config.environment),
+                                environment, owner)
 
 
 def reuse_image(run: Run, ref: str, image: str, key: str | None) -> None:
@@ -71,7 +75,7 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
     Raises:
         BeforeAllError: the script exited non-zero (exit code and last lines of output).
     """
-    text = render_before_all(script)
+    text = render_before_all(script, run.config.environment)
     name = log_name(run, ref)
     log = run.log_dir(name) / "before-all.log"
     run.save_script(run.log_dir(name) / "before-all.sh", text)

@@ -47,6 +47,7 @@ from manywheels.stages._environment import (
     container_environment,
     host_build_environment,
     is_secret_name,
+    reproducible_environment,
 )
 from manywheels.stages._leftovers import check_leftovers
 
@@ -96,6 +97,8 @@ class Run:
         self._platforms: list[Platform] | None = select_platforms(config)
         self.cancelled = threading.Event()
         """Set by :meth:`cancel` (an interrupt): no container is started after it."""
+        for note in config.notes:  # e.g. which [tool.cibuildwheel] keys were used
+            self.ui.info(note)
 
     # ------------------------------------------------------------------ context
 
@@ -259,7 +262,7 @@ class Run:
             cached = cache.find_before_all_image(self.engine, key) if key else None
             container = self.engine.container(
                 cached or ref,
-                env={**environment, **caches.env},
+                env={**environment, **caches.env, **reproducible_environment(self.host_env)},
                 ca_bundle=find_ca_bundle(self.host_env),
                 run_id=self.run_id,
                 labels={"io.manywheels.project": str(self.config.project_dir)},
@@ -353,7 +356,8 @@ class Run:
                 return
             if self.config.dry_run:
                 if script:
-                    self.show_script("before-all", _before_all.render_before_all(script))
+                    text = _before_all.render_before_all(script, self.config.environment)
+                    self.show_script("before-all", text)
                 self._before_all_done.add(ref)
                 return
             container = self.container(ref)

@@ -19,8 +19,10 @@ from manywheels._fsutil import sha256_file
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
+from manywheels.stages._frontend_args import frontend_extra_args
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
@@ -39,6 +41,10 @@ def build_script(target: BuildStep, sdist_in_container: str) -> str:
         out_dir=f"{base}/dist",
         before_build=target.options.before_build,
         frontend=target.options.frontend,
+        environment=export_lines(shlex.quote(target.identifier), target.options.environment),
+        extra_args=frontend_extra_args(
+            target.options.frontend, verbosity=target.options.build_verbosity,
+            settings=target.options.config_settings, args=target.options.frontend_args),
     )
 
 
