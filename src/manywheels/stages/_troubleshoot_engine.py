@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from manywheels.diagnose import EngineFacts, ImageFacts
 from manywheels.errors import EngineUnavailableError, ImageNotFoundError, ManywheelsError
+from manywheels.stages._cache import BEFORE_ALL_LABEL
 from manywheels.stages._run import Run
 
 __all__ = ["engine_facts", "free_bytes", "image_facts"]
@@ -70,11 +71,13 @@ def engine_facts(
 
 def _local_images(run: Run) -> tuple[str, ...]:
     """Tags of local images that can build wheels (their ENV sets AUDITWHEEL_PLAT, as the
-    manylinux and musllinux images do), newest first."""
+    manylinux and musllinux images do), newest first; manywheels' own committed
+    before-all images (:data:`~manywheels.stages._cache.BEFORE_ALL_LABEL`) are not offered."""
     found: list[tuple[str, str]] = []
     with contextlib.suppress(Exception):
         for image in run.engine.images()[:200]:
-            if image.env.get("AUDITWHEEL_PLAT") is not None:
+            if image.env.get("AUDITWHEEL_PLAT") is not None \
+                    and BEFORE_ALL_LABEL not in image.labels:
                 found.extend((image.created, tag) for tag in image.tags)
     return tuple(tag for _, tag in sorted(found, key=lambda item: item[0], reverse=True))
 

@@ -494,7 +494,10 @@ def test_troubleshoot_offers_local_build_images_newest_first(project: Path) -> N
     older = FakeImage("local/old-manylinux:1", created="2025-01-01T00:00:00Z")
     newer = FakeImage("local/new-manylinux:2", created="2026-06-01T00:00:00Z")
     plain = FakeImage("debian:12", env={"PATH": "/bin"}, created="2026-07-01T00:00:00Z")
-    engine = FakeEngine([older, newer, plain])
+    # manywheels' own committed before-all images carry AUDITWHEEL_PLAT too: not offered
+    cached = FakeImage("manywheels-before-all:0123456789ab", created="2026-08-01T00:00:00Z",
+                       labels={cache.BEFORE_ALL_LABEL: "0123456789ab"})
+    engine = FakeEngine([older, newer, plain, cached])
     config = make_config(project, image="registry.invalid/absent:1")
     with make_run(config, engine) as run:
         with pytest.raises(ImageNotFoundError) as caught:
