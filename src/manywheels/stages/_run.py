@@ -210,8 +210,8 @@ class Run:
 
     @property
     def platforms(self) -> list[Platform] | None:
-        """The platforms of a multi-platform run (:func:`~manywheels.config._platforms.
-        select_platforms`); ``None`` for a single-image run."""
+        """The platforms of a multi-platform run (``config._platforms.select_platforms``);
+        ``None`` for a single-image run."""
         return self._platforms
 
     def images(self) -> list[str]:
