@@ -219,3 +219,21 @@ test-command = 'echo "test t=$T lit=${LIT-unset} id=$MANYWHEELS_BUILD_IDENTIFIER
     assert "lit=a; b id=cp312-manylinux_x86_64" in out
     assert "test t=/root/t lit=unset id=cp312-manylinux_x86_64 /tmp/manywheels/" in out
     assert "cp311-manylinux_x86_64: test skipped (test-skip)" in out
+
+
+def test_a_project_configured_for_cibuildwheel(test_image: str, tmp_path: Path) -> None:
+    project = tmp_path / "purepkg"
+    shutil.copytree(PACKAGES / "purepkg", project)
+    with (project / "pyproject.toml").open("a") as stream:
+        stream.write('''
+[tool.cibuildwheel]
+build = "cp312-*"
+test-command = 'echo "cibw-test $CIBUILDWHEEL $FROM_LINUX" && python -c "import purepkg"'
+
+[tool.cibuildwheel.linux]
+test-environment = {FROM_LINUX = "yes"}
+''')
+    run = run_all(project, image=test_image, python=["cp312"])
+    assert "\ncibw-test 1 yes" in log(project, "cp312-manylinux_x86_64", "test")
+    (note,) = run.config.notes
+    assert "used: test-command, linux.test-environment; ignored: build" in note
