@@ -190,3 +190,50 @@ test-environment = {FLAVOUR = "special-$CIBUILDWHEEL_BUILD_IDENTIFIER"}
     assert "\nflavour=plain" in log(project, "cp312-manylinux_x86_64", "test")
     assert "\nflavour=special-cp313-manylinux_x86_64" in log(
         project, "cp313-manylinux_x86_64", "test")
+
+
+def test_the_exported_script_has_the_same_options(test_image: str, tmp_path: Path) -> None:
+    from manywheels.commands._export import render_script
+    from manywheels.engine import find_ca_bundle
+
+    project = purepkg(tmp_path, '''
+python = ["cp311", "cp312"]
+environment = {PATH = "/opt/x/bin:$PATH", LIT = "a; b"}
+before-build = 'echo "build path=$PATH lit=$LIT id=$CIBUILDWHEEL_BUILD_IDENTIFIER"'
+test-environment = {T = "$HOME/t"}
+test-skip = ["cp311-*"]
+test-command = 'echo "test t=$T lit=${LIT-unset} id=$MANYWHEELS_BUILD_IDENTIFIER" {wheel}'
+''')
+    (project / "build-wheels.sh").write_text(render_script(load_config(project, env={})))
+    command = ["docker", "run", "--rm", "--label", "io.manywheels.test=options",
+               "-v", f"{project}:/io"]
+    ca = find_ca_bundle()
+    if ca is not None:
+        command += ["-v", f"{ca}:/ca.crt:ro", "-e", "PIP_CERT=/ca.crt",
+                    "-e", "SSL_CERT_FILE=/ca.crt"]
+    result = subprocess.run([*command, test_image, "bash", "/io/build-wheels.sh"], text=True,
+                            capture_output=True, check=False, timeout=900)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-6000:]
+    assert "build path=/opt/python/cp312-cp312/bin:/opt/x/bin:/" in out
+    assert "lit=a; b id=cp312-manylinux_x86_64" in out
+    assert "test t=/root/t lit=unset id=cp312-manylinux_x86_64 /tmp/manywheels/" in out
+    assert "cp311-manylinux_x86_64: test skipped (test-skip)" in out
+
+
+def test_a_project_configured_for_cibuildwheel(test_image: str, tmp_path: Path) -> None:
+    project = tmp_path / "purepkg"
+    shutil.copytree(PACKAGES / "purepkg", project)
+    with (project / "pyproject.toml").open("a") as stream:
+        stream.write('''
+[tool.cibuildwheel]
+build = "cp312-*"
+test-command = 'echo "cibw-test $CIBUILDWHEEL $FROM_LINUX" && python -c "import purepkg"'
+
+[tool.cibuildwheel.linux]
+test-environment = {FROM_LINUX = "yes"}
+''')
+    run = run_all(project, image=test_image, python=["cp312"])
+    assert "\ncibw-test 1 yes" in log(project, "cp312-manylinux_x86_64", "test")
+    (note,) = run.config.notes
+    assert "used: test-command, linux.test-environment; ignored: build" in note

@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from manywheels.config import Config
 from manywheels.config._placeholders import fill_placeholders
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS
-from manywheels.config._selectors import group_requirements
+from manywheels.config._selectors import expand_braces, group_requirements
 from manywheels.errors import ConfigError
 from manywheels.stages._frontend_args import frontend_extra_args
 from manywheels.stages._render import render
@@ -104,6 +104,10 @@ def render_script(config: Config) -> str:
         before_test=fill_placeholders(config.before_test.strip(), project='"$PROJECT"',
                                       package='"$PROJECT"', wheel='"$WHEEL"'),
         test_timeout=config.test_timeout,
+        test_skip=[shlex.quote(p).replace("*", "'*'").replace("?", "'?'")
+                   for pattern in config.test_skip for p in expand_braces(pattern)],
+        test_sources=list(config.test_sources),
+        has_overrides=bool(config.overrides),
         repair_command=fill_placeholders(
             config.repair_command.strip(), wheel='"$WHEEL"', dest_dir='"$OUT"', plat='"$PLAT"',
             project='"$PROJECT"', package='"$PROJECT"'),

@@ -126,6 +126,9 @@ def _dry_run_plan(run: Run) -> list[Job]:
     jobs = []
     for step in run.plan(run.config.requires_python).steps:
         name = f"<the wheel built for {step.identifier}>"
+        if not step.options.repair_command:  # the raw wheel is kept: no script runs
+            jobs.append(Job(step.identifier, lambda: "", label="repair.sh"))
+            continue
         script = repair_script(step.identifier, f"{CONTAINER_ROOT}/{step.identifier}/raw/{name}",
                                step.plat, step.options.environment, step.options.repair_command)
         jobs.append(Job(step.identifier, lambda: "", script=script, label="repair.sh"))

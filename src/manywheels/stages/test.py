@@ -212,13 +212,15 @@ def test(run: Run) -> StageResult:
         return _skip_all(run, items)
     untested = {i for i, o in options.items() if o.test_command is None}
     excluded = {i for i in options if matches_any(i, config.test_skip)}
+    rows: list[SummaryRow] = []
     for reason, names in (("no test-command", untested), ("test-skip", excluded - untested)):
         skipped = [item for item in items if item.identifier in names]
         if skipped:
             items = [item for item in items if item not in skipped]
-            result = _skip_all(run, skipped, reason, summary=not items)
-            if not items:
-                return result
+            rows += _skip_all(run, skipped, reason, summary=False).rows
+    if not items:  # every identifier skipped
+        run.ui.summary("test summary", rows)
+        return StageResult("test", rows)
     for item in items:
         test_source_paths(config.with_(test_sources=options[item.identifier].test_sources))
     images = list(dict.fromkeys(item.image for item in items))

@@ -98,3 +98,57 @@ def test_the_export_has_before_test_groups_and_timeout(tmp_path: Path) -> None:
     assert "'\"$WHEEL\"' iniconfig" not in script and '"$WHEEL" iniconfig' in script
     assert 'echo "$WHEEL"' in script and "timeout -k 5 9 bash" in script
     subprocess.run(["bash", "-n"], input=script, text=True, check=True)
+
+
+def test_the_export_skips_and_copies_test_sources(tmp_path: Path) -> None:
+    from manywheels.commands._export import render_script
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "d"\nversion = "1"\n[tool.manywheels]\ntest-command = "true"\n'
+        'test-skip = ["cp3{11,13}-*", "*musl*"]\ntest-sources = ["tests/data", "x y"]\n'
+        '[[tool.manywheels.overrides]]\nselect = "cp312-*"\ntest-timeout = 3\n')
+    script = render_script(load_config(tmp_path, env={}))
+    assert "not applied by this script" in script
+    subprocess.run(["bash", "-n"], input=script, text=True, check=True)
+    start = script.index('  case "$ID" in')
+    case = script[start:script.index("esac", start) + 4].replace("log ", "echo ")
+    for identifier, skipped in (("cp311-manylinux_x86_64", True), ("cp312-x", False),
+                                ("cp313-y", True), ("cp312-musllinux_x86_64", True)):
+        done = subprocess.run(["bash", "-c", f"f() {{\nID={identifier}\n{case}\necho ran\n}}\nf"],
+                              text=True, stdout=subprocess.PIPE, check=True)
+        assert ("ran" not in done.stdout) is skipped, (identifier, done.stdout)
+    assert "cp -R \"$PROJECT\"/tests/data \"$WORK/$ID/testcwd\"/tests/data" in script
+    assert "cp -R \"$PROJECT\"/'x y' \"$WORK/$ID/testcwd\"/'x y'" in script
+
+
+def test_skipped_identifiers_on_the_fake_engine(tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """test-skip and an override without test-command: recorded skipped, the rest tested."""
+    from manywheels.stages.build import read_sdist
+    from manywheels.stages.repair import repair
+    from manywheels.stages.test import test as stage_test
+    from tests.unit.stages import test_orchestration as orchestration
+
+    monkeypatch.setenv("DOCKER_HOST", orchestration.NOWHERE)
+    root = tmp_path / "purepkg"
+    root.mkdir()
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "purepkg"\nversion = "1.0.0"\n[tool.manywheels]\n'
+        'test-command = "true"\ntest-skip = ["cp311-*"]\n')
+    monkeypatch.setattr(
+        orchestration.build_stage, "build_sdist",
+        lambda run: read_sdist(orchestration.write_sdist(run.config.dist_dir)))
+    engine = orchestration.engine_with(orchestration.Builder())
+    config = orchestration.make_config(root, python=["cp311", "cp312"])
+    with orchestration.make_run(config, engine) as run:
+        orchestration.build_stage.build(run)
+        repair(run)
+        result = stage_test(run)
+        assert [row.identifier for row in result.rows] == ["cp312-manylinux_x86_64"]
+        tests = {i: t["stages"]["test"] for i, t in run.report.targets.items()}
+    assert tests["cp311-manylinux_x86_64"]["status"] == "skipped"
+    assert tests["cp311-manylinux_x86_64"]["reason"] == "test-skip"
+    assert tests["cp312-manylinux_x86_64"]["status"] == "passed"
+    with orchestration.make_run(config.with_(test_skip=("cp3*",)), engine) as run:
+        result = stage_test(run)
+    assert [row.status for row in result.rows] == ["skipped", "skipped"]
