@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import docker.errors
 
 from manywheels.engine._personality import Personality, emulation_message, personality, runs_arch
+from manywheels.engine._protocol import EngineError
 from manywheels.errors import CommandError, EmulationUnavailableError
 
 if TYPE_CHECKING:
@@ -18,10 +19,12 @@ __all__ = ["probe_personality"]
 
 
 def _machine(container: DockerContainer, argv: list[str]) -> str | None:
-    """``uname -m`` (or ``linux32 uname -m``) in the container; ``None`` when it cannot run."""
+    """``uname -m`` (or ``linux32 uname -m``) in the container; ``None`` when it cannot run
+    (it exited, or the engine refuses the exec: a foreign binary without emulation stops the
+    container at once)."""
     try:
         return container.output(argv, check=True).strip() or None
-    except (CommandError, docker.errors.APIError):
+    except (CommandError, EngineError, docker.errors.APIError):
         return None
 
 
