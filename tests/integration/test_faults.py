@@ -110,10 +110,10 @@ def test_output_dir_that_is_a_file(test_image: str, tmp_path: Path) -> None:
     _assert_one_output_line(result, "'/dev/null'", "not a directory")
 
 
-def test_dry_run_piped_into_head(test_image: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("command", ["wheels --dry-run --python cp312", "plan --python cp312"])
+def test_output_piped_into_head(test_image: str, tmp_path: Path, command: str) -> None:
     project = make_project(tmp_path)
-    script = (f"{sys.executable} -m manywheels wheels --dry-run --python cp312 | head -n 0; "
-              "exit ${PIPESTATUS[0]}")
+    script = f"{sys.executable} -m manywheels {command} | head -n 0; exit ${{PIPESTATUS[0]}}"
     result = subprocess.run(["bash", "-c", script], cwd=project, env=nox_env(test_image),
                             text=True, capture_output=True, timeout=300, check=False)
     assert "Traceback" not in result.stderr, result.stderr[-4000:]
@@ -142,7 +142,8 @@ def test_failed_sdist_on_a_rerun_is_diagnosed_and_recorded(test_image: str,
     assert "building the sdist failed" in line
     out = result.stdout
     assert "diagnosis (full report: nox -s wheels-troubleshoot):" in out, out[-4000:]
-    assert "sdist failed" in out and "logs/sdist/sdist.log" in out
+    assert "sdist failed (built on the host): mw-planted: the sdist cannot be built" in out
+    assert "logs/sdist/sdist.log" in out
     log = project / "wheelhouse" / "logs" / "sdist" / "sdist.log"
     assert "mw-planted" in log.read_text() and "Successfully built" not in log.read_text()
     record = json.loads((project / "wheelhouse" / "manywheels-report.json").read_text())

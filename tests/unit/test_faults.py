@@ -294,3 +294,17 @@ def test_before_all_keys_differ_per_cache_owner() -> None:
     assert cache.before_all_key(image, "s", {}, "h:/a") != cache.before_all_key(
         image, "s", {}, "h:/b")
     assert cache.volume_name("img", "h:/a") != cache.volume_name("img", "h:/b")
+
+
+def test_the_failed_sdist_line_is_the_backends_not_pypa_builds_trailer() -> None:
+    from manywheels.diagnose import logs
+
+    text = """\
++ python -m build --sdist --installer uv --outdir dist/.sdist-x /tmp/src/p
+* Getting build dependencies for sdist...
+planted sdist failure: no module named foo
+
+TIP pass --env-dir and --sdist-extract-dir to keep the build environment and sources
+ERROR Backend subprocess exited when trying to invoke get_requires_for_build_sdist
+"""
+    assert logs.best_error_line(text) == "planted sdist failure: no module named foo"

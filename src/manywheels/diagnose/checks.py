@@ -70,9 +70,11 @@ def check_unexplained_failures(facts: Facts, explained: set[tuple[str | None, st
         if (log.identifier, log.stage) in explained:
             continue
         line = logs.best_error_line(log.text)
+        what = ("sdist failed (built on the host)" if log.stage == "sdist"
+                else f"{log.stage} failed for {log.identifier}")
         findings.append(Finding(
             "stage-failed",
-            f"{log.stage} failed for {log.identifier}: {line or 'no error line in the log'}",
+            f"{what}: {line or 'no error line in the log'}",
             _read_log_fix(facts, log),
             identifier=log.identifier, log=log.path, evidence=line,
         ))

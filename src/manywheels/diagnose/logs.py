@@ -348,8 +348,9 @@ _NOISE = ("TIP ", "note:", "ERROR Backend subprocess exited", "\u00d7 ", "\u2570
 
 def best_error_line(text: str) -> str | None:
     """The line most likely to explain a failure: the first compiler error, else the
-    first ``error:`` line that is not generic wrapper noise, else the last non-empty
-    line."""
+    first ``error:`` line that is not generic wrapper noise, else the last non-empty line
+    that is not (pypa/build's ``TIP ...`` and ``ERROR Backend subprocess exited ...``
+    trailer), else the last non-empty line."""
     lines = [line.rstrip() for line in _lines(text)]
     for line in lines:
         if _COMPILER_ERROR.search(line):
@@ -360,4 +361,6 @@ def best_error_line(text: str) -> str | None:
             "subprocess-exited-with-error" not in stripped
         ):
             return stripped
-    return next((line.strip() for line in reversed(lines) if line.strip()), None)
+    filled = [line.strip() for line in reversed(lines) if line.strip()]
+    return next((line for line in filled if not line.startswith(_NOISE)),
+                filled[0] if filled else None)

@@ -6,9 +6,12 @@ Docker API) is the production one, ``tests/fakes/engine.py`` an in-memory one. C
 (:class:`~manywheels.stages._run.Run`, the stages, the caches) are typed against these
 protocols only, and get plain frozen dataclasses back, never an engine library's objects.
 
-Failures an engine reports (a refused commit, a volume in use) raise :class:`EngineError`
-with a one-line message; an absent image :class:`~manywheels.errors.ImageNotFoundError`;
-a command exiting non-zero under ``check`` :class:`~manywheels.errors.CommandError`.
+Failures an engine reports (a refused commit, a volume in use, a container it cannot
+create or start) raise :class:`EngineError` with a one-line message; an engine that
+stopped answering (gone mid-run) :class:`~manywheels.errors.EngineUnavailableError`; an
+absent image :class:`~manywheels.errors.ImageNotFoundError`; a command exiting non-zero
+under ``check`` :class:`~manywheels.errors.CommandError`. Nothing of the engine library
+(its exceptions included) crosses the seam.
 """
 
 from __future__ import annotations
@@ -184,7 +187,8 @@ class Container(Protocol):
     ) -> None: ...
 
     def start(self) -> None:
-        """Create and start the container (idempotent). Raises ImageNotFoundError."""
+        """Create and start the container (idempotent). Raises ImageNotFoundError,
+        EngineError (the engine cannot create or start it), EngineUnavailableError."""
 
     def remove(self) -> None:
         """Remove the container (force), ignoring one that is already gone. Raises

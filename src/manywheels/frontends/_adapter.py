@@ -45,6 +45,7 @@ __all__ = [
     "Prepare",
     "add_stage_arguments",
     "close_runs",
+    "file_failure",
     "interrupt_code",
     "parse_stage_args",
     "resolve_config",
@@ -256,11 +257,8 @@ def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> 
                 stage.function(run, values)
             finally:
                 run.ui.end_group()
-        except BrokenPipeError:
-            _quiet_stdout()
-            raise OutputError(_BROKEN_PIPE) from None
         except OSError as os_error:
-            raise _file_error(os_error, run) from None
+            raise file_failure(os_error, run) from None
     except ManywheelsError as error:
         if run is not None and stage.diagnose:
             _print_diagnosis(run, error)
@@ -286,9 +284,13 @@ def _quiet_stdout() -> None:
         os.close(devnull)
 
 
-def _file_error(error: OSError, run: Run | None) -> OutputError:
-    """An :class:`OSError` that escaped a stage, as one line: the file it names, else the
-    directories the run writes."""
+def file_failure(error: OSError, run: Run | None = None) -> OutputError:
+    """An :class:`OSError` that escaped a stage or command, as one
+    :class:`~manywheels.errors.OutputError` line: a closed stdout (the rest of stdout then
+    goes to ``/dev/null``), the file it names, else the directories ``run`` writes."""
+    if isinstance(error, BrokenPipeError):
+        _quiet_stdout()
+        return OutputError(_BROKEN_PIPE)
     if error.filename is not None or run is None:
         return output_error(error, "the file", verb="use")
     where = f"dist-dir {run.config.dist_dir} or output-dir {run.config.output_dir}"

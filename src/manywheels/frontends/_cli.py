@@ -37,6 +37,7 @@ from manywheels.frontends._adapter import (
     Prepare,
     add_stage_arguments,
     close_runs,
+    file_failure,
     resolve_config,
     run_stage,
     split_flags,
@@ -308,6 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ManywheelsError as error:
         print(f"manywheels: error: {error}", file=sys.stderr)
         return error.exit_code
+    except OSError as error:  # plan, matrix, export-script: a closed pipe, a file not written
+        failure = file_failure(error)
+        print(f"manywheels: error: {failure}", file=sys.stderr)
+        return failure.exit_code
     except KeyboardInterrupt:
         print("manywheels: interrupted", file=sys.stderr)
         return ExitCode.SIGINT

@@ -109,7 +109,9 @@ class DockerContainer:
         self.remove()
 
     def start(self) -> None:
-        """Create and start the container (idempotent). Raises ImageNotFoundError."""
+        """Create and start the container (idempotent). Raises ImageNotFoundError,
+        EngineError (the engine cannot create or start it: a missing network, ...),
+        EngineUnavailableError (it no longer answers)."""
         if self._container is not None:
             return
         mounts = {source: {"bind": target, "mode": "rw"} for source, target in self.volumes.items()}
