@@ -15,6 +15,7 @@ __all__ = [
     "BeforeAllError",
     "CommandError",
     "ConfigError",
+    "EmulationUnavailableError",
     "EngineUnavailableError",
     "ExitCode",
     "ForeignRecordError",
@@ -50,6 +51,7 @@ class ExitCode:
     LOCKED = 9
     SESSION_CLASH = 10
     OUTPUT = 11
+    EMULATION = 12
     SIGINT = 130
     SIGTERM = 143
 
@@ -115,6 +117,13 @@ class ImageNotFoundError(ManywheelsError):
     """The image is neither present locally nor pullable."""
 
     exit_code = ExitCode.IMAGE
+
+
+class EmulationUnavailableError(ManywheelsError):
+    """The host cannot run a foreign architecture's containers: no QEMU binfmt handler for
+    it (the message says how to register one)."""
+
+    exit_code = ExitCode.EMULATION
 
 
 class NothingToDoError(ManywheelsError):

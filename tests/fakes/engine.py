@@ -239,6 +239,8 @@ class FakeEngine:
         self.containers: list[FakeContainer] = []
         self.commits: list[tuple[str, str, dict[str, Any]]] = []
         self.pulls: list[str] = []
+        self.image_archs: dict[str, str | None] = {}
+        """Image reference -> the arch it was last asked for (``image``/``pull``)."""
         self.volume_labels: dict[str, dict[str, str]] = {}
         self.removed_images: list[str] = []
         self.removed_leftovers: list[str] = []
@@ -265,9 +267,11 @@ class FakeEngine:
             return found or next((i for i in self.images_by_ref.values() if i.id == ref), None)
 
     def image(
-        self, ref: str, *, pull: bool = True, progress: Callable[[str], None] | None = None
+        self, ref: str, *, pull: bool = True, progress: Callable[[str], None] | None = None,
+        arch: str | None = None,
     ) -> ImageInfo:
         """The image, "pulled" from :attr:`pullable` when absent. Raises ImageNotFoundError."""
+        self.image_archs[ref] = arch
         found = self._find(ref)
         if found is not None:
             return found.info(ref)
@@ -276,8 +280,10 @@ class FakeEngine:
             raise ImageNotFoundError(msg)
         return self.pull(ref, progress=progress)
 
-    def pull(self, ref: str, *, progress: Callable[[str], None] | None = None) -> ImageInfo:
+    def pull(self, ref: str, *, progress: Callable[[str], None] | None = None,
+             arch: str | None = None) -> ImageInfo:
         """Move ``ref`` from :attr:`pullable` to the local images. Raises ImageNotFoundError."""
+        self.image_archs[ref] = arch
         with self._lock:
             self.pulls.append(ref)
             image = self.pullable.get(ref) or self.images_by_ref.get(ref)
@@ -326,10 +332,13 @@ class FakeEngine:
         labels: Mapping[str, str] | None = None,
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
+        arch: str | None = None,
     ) -> FakeContainer:
-        """A new (not started) container, recorded in :attr:`containers`."""
+        """A new (not started) container, recorded in :attr:`containers` (``arch`` kept as
+        :attr:`FakeContainer.arch`)."""
         container = FakeContainer(self, image, env=env, ca_bundle=ca_bundle, run_id=run_id,
                                   labels=labels, volumes=volumes, name=name)
+        container.arch = arch
         with self._lock:
             self.containers.append(container)
         return container
@@ -423,6 +432,7 @@ class FakeContainer:
         self.volumes = dict(volumes or {})
         self.name = name or f"manywheels-{self.run_id}-{uuid.uuid4().hex[:6]}"
         self.fs = FakeFS()
+        self.arch: str | None = None
         self.commands: list[str | list[str]] = []
         self.started = False
         self.removed = False

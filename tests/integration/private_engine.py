@@ -1,6 +1,6 @@
 """A private Docker engine for tests that break or stop the engine.
 
-Its own data-root, exec-root, pidfile, socket and bridge (``mwtest0``, created with an
+Its own data-root, exec-root, pidfile, socket and bridge (``mwtest<pid>``, created with an
 address of its own; ``--iptables=false --ip-masq=false``, so the host's firewall and its
 ``docker0`` bridge are never touched), started and torn down by the test. Never
 ``--bridge none``: that deletes the host's ``docker0``.
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import docker
 
-BRIDGE = "mwtest0"
+BRIDGE = f"mwtest{os.getpid() % 100000}"  # own per test process (<= 15 chars)
 BRIDGE_ADDRESS = "10.213.77.1/24"
 LABEL = "io.manywheels.test.private-engine"
 IMAGE = "manywheels-private-test:1"

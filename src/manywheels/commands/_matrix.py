@@ -8,7 +8,11 @@ container (removed afterwards).
 
 :func:`github_matrix` turns targets into a GitHub Actions ``strategy.matrix``:
 ``{"include": [{"name", "python", "identifiers", "image", "plat", "artifact"}, ...]}``,
-one entry per identifier or per group of identifiers.
+one entry per identifier or per group of identifiers. A configuration with ``archs`` (or
+per-arch image keys) gets :func:`platform_matrix` instead: one entry per platform group
+(family, arch, image), with the runner it goes to and whether it needs QEMU; its default
+``quay.io/pypa`` images need no engine (policy from the name, the interpreters the images
+ship: :data:`~manywheels.naming.STATIC_PYTHONS`).
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from typing import Any
 
 from manywheels._ui import UI
 from manywheels.config import Config
+from manywheels.config._platforms import select_platforms
 from manywheels.errors import ConfigError, EngineUnavailableError
+from manywheels.naming._platforms import Platform
 from manywheels.naming._tags import identifier, platform_family
-from manywheels.plan._targets import Target, interpreter_path
+from manywheels.plan._targets import ImageFacts, Target, interpreter_path, plan_build, static_facts
 from manywheels.stages._run import Run
 
 __all__ = [
@@ -32,12 +38,18 @@ __all__ = [
     "github_matrix",
     "group_targets",
     "plat_from_image_name",
+    "platform_matrix",
     "render_matrix",
     "resolve_targets",
 ]
 
 MATRIX_FORMATS = ("github", "json")
 """``github``: one line of compact JSON (for ``$GITHUB_OUTPUT``); ``json``: indented."""
+
+ARM_RUNNER = "ubuntu-24.04-arm"
+"""GitHub's native arm64 runner label (aarch64 entries with ``--arm-runners``)."""
+DEFAULT_RUNNER = "ubuntu-latest"
+"""The runner of every other entry."""
 
 _IMAGE_PLAT = re.compile(r"^(?:manylinux|musllinux)(?:_\d+_\d+|1|2010|2014)_[a-z0-9_]+$")
 
@@ -103,6 +115,9 @@ def resolve_targets(
         ConfigError: a configured tag is not in the image, or none satisfies
             requires-python.
     """
+    platforms = select_platforms(config)
+    if platforms is not None:
+        return _resolve_platforms(config, platforms, ui, prefer_static=prefer_static)
     plat = config.plat or plat_from_image_name(config.image)
     static_ok = config.python is not None and plat is not None
     if static_ok and prefer_static:
@@ -127,6 +142,30 @@ def resolve_targets(
                 "(e.g. manylinux_2_28_x86_64) to work without an engine"
             )
         msg = f"{hint}: {error}"
+        raise EngineUnavailableError(msg) from None
+
+
+def _resolve_platforms(config: Config, platforms: list[Platform], ui: UI | None, *,
+                       prefer_static: bool) -> Resolved:
+    """:func:`resolve_targets` for several platforms: without an engine when every image
+    names its policy (the interpreters assumed: those the PyPA images ship)."""
+    facts: dict[str, ImageFacts] = {}
+    for platform in platforms:
+        if (found := static_facts(platform)) is not None:
+            facts[platform.image] = found
+    static_ok = all(p.image in facts for p in platforms)
+    if static_ok and prefer_static:
+        return Resolved(list(plan_build(config, facts, config.requires_python).steps), False)
+    try:
+        with Run(config, ui or UI()) as run:
+            return Resolved(list(run.plan(config.requires_python).steps), checked=True)
+    except EngineUnavailableError as error:
+        if static_ok:
+            return Resolved(list(plan_build(config, facts, config.requires_python).steps), False)
+        unnamed = next(p for p in platforms if p.image not in facts)
+        msg = (f"{unnamed.key} {unnamed.image} does not name its policy, so the image must be "
+               f"inspected; name a quay.io/pypa image or a policy (e.g. manylinux_2_28) to work "
+               f"without an engine: {error}")
         raise EngineUnavailableError(msg) from None
 
 
@@ -213,3 +252,62 @@ def render_matrix(matrix: dict[str, Any], fmt: str) -> str:
         return json.dumps(matrix, indent=2)
     msg = f"matrix: unknown format {fmt!r}; allowed are " + ", ".join(MATRIX_FORMATS)
     raise ConfigError(msg)
+
+
+def _platform_key(target: Target) -> tuple[str, str, str]:
+    policy = target.policy
+    return (policy.family, policy.arch, target.image)
+
+
+def _platform_entry(group: Sequence[Target], whole: bool, *, arm_runners: bool
+                    ) -> dict[str, str]:
+    first = group[0]
+    family, arch = first.policy.family, first.policy.arch
+    platform = f"{family}_{arch}"
+    name = platform if whole else "-".join(t.python.tag for t in group) + "-" + platform
+    runner = ARM_RUNNER if arm_runners and arch == "aarch64" else DEFAULT_RUNNER
+    native = {"aarch64"} if runner == ARM_RUNNER else {"x86_64", "i686"}
+    return {
+        "name": name,
+        "family": family,
+        "arch": arch,
+        "image": first.image,
+        "plat": first.plat,
+        "python": " ".join(t.python.tag for t in group),
+        "identifiers": " ".join(t.identifier for t in group),
+        "runner": runner,
+        "qemu": "false" if arch in native else "true",
+        "artifact": f"wheels-{name}",
+    }
+
+
+def platform_matrix(
+    targets: Sequence[Target], *, group_size: int | None = None, groups: int | None = None,
+    arm_runners: bool = False,
+) -> dict[str, list[dict[str, str]]]:
+    """A GitHub Actions ``strategy.matrix`` with one entry per platform group (family,
+    arch, image), split further by ``group_size``/``groups`` within each platform.
+
+    Each entry has ``name`` (``manylinux_aarch64``, or ``cp311-cp312-manylinux_aarch64`` for
+    part of a platform), ``family``, ``arch``, ``image``, ``plat``, ``python``,
+    ``identifiers``, ``runner`` (``ubuntu-24.04-arm`` for aarch64 with ``arm_runners``, else
+    ``ubuntu-latest``), ``qemu`` (``"true"`` when the runner cannot run the arch natively)
+    and ``artifact``.
+
+    Raises:
+        ConfigError: bad grouping values, or no targets.
+    """
+    if not targets:
+        msg = "matrix: the configuration selects no identifiers"
+        raise ConfigError(msg)
+    by_platform: dict[tuple[str, str, str], list[Target]] = {}
+    for target in targets:
+        by_platform.setdefault(_platform_key(target), []).append(target)
+    include = []
+    for members in by_platform.values():
+        split = group_targets(members, group_size=group_size, groups=groups) if (
+            group_size or groups) else [members]
+        include += [_platform_entry(g, len(split) == 1, arm_runners=arm_runners)
+                    for g in split]
+    return {"include": include}
+

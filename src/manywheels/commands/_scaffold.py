@@ -34,6 +34,7 @@ from typing import Any
 from manywheels import __version__
 from manywheels._fsutil import atomic_write_text
 from manywheels.config import OPTIONS, Config, pyproject_layer
+from manywheels.config._platforms import is_multi_platform
 from manywheels.config._project import Project
 from manywheels.errors import ConfigError, SessionClashError
 from manywheels.stages._registry import STAGES
@@ -267,8 +268,14 @@ def render_workflow(
     requirement: str | None = None,
     host_python: str = "3.12",
     matrix_args: Sequence[str] = (),
+    arm_runners: bool = False,
 ) -> str:
     """Render the CI workflow (GitHub Actions) for a configuration.
+
+    A configuration with ``archs`` (or per-arch image keys), or ``arm_runners``, gets the
+    platform workflow: one job per platform group
+    (:func:`~manywheels.commands._matrix.platform_matrix`) on the entry's runner, QEMU set
+    up for foreign arches.
 
     Args:
         config: resolved configuration (its output-dir and dist-dir, relative to the
@@ -276,6 +283,7 @@ def render_workflow(
         requirement: how the jobs install manywheels; default ``manywheels>=<this version>``.
         host_python: the runner's Python version (``actions/setup-python``).
         matrix_args: extra arguments of ``manywheels matrix`` (``--group-size 2``).
+        arm_runners: send aarch64 entries to native arm runners (``--arm-runners``).
 
     Raises:
         ConfigError: output-dir or dist-dir is outside the project.
@@ -292,14 +300,16 @@ def render_workflow(
         project_name=config.read_project().display_name,
         requirement=requirement or f"manywheels>={__version__}",
         host_python=host_python,
-        matrix_args="".join(f" {arg}" for arg in matrix_args),
+        matrix_args="".join(f" {arg}" for arg in
+                            [*matrix_args, *(["--arm-runners"] if arm_runners else [])]),
+        platforms=arm_runners or is_multi_platform(config),
         output_dir=relative("output-dir", config.output_dir),
         dist_dir=relative("dist-dir", config.dist_dir),
     )
 
 
 def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
-              requirement: str | None = None) -> list[FileAction]:
+              requirement: str | None = None, arm_runners: bool = False) -> list[FileAction]:
     """Decide what ``init`` writes, computing and checking every new text first.
 
     Args:
@@ -308,6 +318,7 @@ def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
             ``noxfile.py``). An existing ``[tool.manywheels]`` table is never replaced.
         workflow: also write the CI workflow.
         requirement: how the workflow installs manywheels (default ``manywheels>=X``).
+        arm_runners: the workflow sends aarch64 entries to native arm runners.
 
     Returns:
         One :class:`FileAction` per file, in writing order.
@@ -337,7 +348,8 @@ def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
         )
     if workflow:
         actions.append(_exclusive_action(
-            root / WORKFLOW_PATH, render_workflow(config, requirement=requirement),
+            root / WORKFLOW_PATH, render_workflow(config, requirement=requirement,
+                                                  arm_runners=arm_runners),
             "manywheels matrix", force, "matrix -> one wheels job per entry -> publish",
         ))
     return actions

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from manywheels.config._options import DEFAULT_IMAGE
+from manywheels.config._options import DEFAULT_IMAGE, DEFAULT_REPAIR_COMMAND
+from manywheels.config._overrides import Override
 from manywheels.config._project import Project
 from manywheels.naming._tags import PythonTag
 
@@ -29,6 +30,23 @@ class Config:
     python: tuple[PythonTag, ...] | None = None
     image: str = DEFAULT_IMAGE
     plat: str | None = None
+    archs: tuple[str, ...] = ()
+    manylinux_x86_64_image: str | None = None
+    manylinux_i686_image: str | None = None
+    manylinux_aarch64_image: str | None = None
+    manylinux_ppc64le_image: str | None = None
+    manylinux_s390x_image: str | None = None
+    manylinux_armv7l_image: str | None = None
+    manylinux_riscv64_image: str | None = None
+    musllinux_x86_64_image: str | None = None
+    musllinux_i686_image: str | None = None
+    musllinux_aarch64_image: str | None = None
+    musllinux_ppc64le_image: str | None = None
+    musllinux_s390x_image: str | None = None
+    musllinux_armv7l_image: str | None = None
+    musllinux_riscv64_image: str | None = None
+    build: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
     before_all: str = ""
     before_build: str = ""
     environment: Mapping[str, str] = field(default_factory=dict)
@@ -52,6 +70,17 @@ class Config:
     allow_untested: bool = False
     build_verbosity: int = 0
     requires_python: str | None = None
+    test_environment: Mapping[str, str] = field(default_factory=dict)
+    repair_command: str = DEFAULT_REPAIR_COMMAND
+    before_test: str = ""
+    test_sources: tuple[str, ...] = ()
+    test_skip: tuple[str, ...] = ()
+    test_groups: tuple[str, ...] = ()
+    test_timeout: int | None = None
+    config_settings: tuple[tuple[str, str], ...] = ()
+    frontend_args: tuple[str, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    notes: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
     project: Project | None = field(default=None, compare=False, repr=False)
 

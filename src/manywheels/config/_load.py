@@ -30,10 +30,13 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from manywheels.config._cibuildwheel import from_cibuildwheel
 from manywheels.config._config import Config
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
+from manywheels.config._overrides import parse_overrides
+from manywheels.config._platforms import select_platforms
 from manywheels.config._project import Project
-from manywheels.config._values import check_output_dir, check_test_command, parse_value
+from manywheels.config._values import check_output_dir, parse_value
 from manywheels.errors import ConfigError, ProjectError
 from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag
@@ -57,6 +60,8 @@ def pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
         raise ConfigError(msg)
     layer: dict[str, Any] = {}
     for key, value in tool.items():
+        if key == "overrides":  # per identifier: parse_overrides
+            continue
         if key == "publish":
             if not isinstance(value, Mapping):
                 msg = "[tool.manywheels.publish] in pyproject.toml must be a table"
@@ -72,11 +77,25 @@ def pyproject_layer(data: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if key not in _TOP_KEYS:
             msg = f"unknown key {key!r} in [tool.manywheels]; allowed are " + ", ".join(
-                [*_TOP_KEYS, "publish"]
+                [*_TOP_KEYS, "publish", "overrides"]
             )
             raise ConfigError(msg)
         layer[key] = value
     return layer
+
+
+def _project_layer(project: Project) -> tuple[str, dict[str, Any], Any, tuple[str, ...]]:
+    """The pyproject layer: (source name, raw values, raw overrides, notes).
+    ``[tool.manywheels]``; without it, ``[tool.cibuildwheel]`` translated
+    (:func:`~manywheels.config._cibuildwheel.from_cibuildwheel`)."""
+    tool = project.pyproject.get("tool", {})
+    cibw = tool.get("cibuildwheel") if isinstance(tool, Mapping) else None
+    if "manywheels" in tool or not isinstance(cibw, Mapping):
+        return ("pyproject.toml", pyproject_layer(project.pyproject),
+                project.tool.get("overrides"), ())
+    table = from_cibuildwheel(cibw)
+    return ("[tool.cibuildwheel] in pyproject.toml", table.layer, table.overrides,
+            (table.note,))
 
 
 def _code_layer(overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -215,8 +234,9 @@ def load_config(
     project = Project.read(root)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {o.key: "default" for o in OPTIONS}
+    toml_source, toml_layer, raw_overrides, notes = _project_layer(project)
     layers = (
-        ("pyproject.toml", pyproject_layer(project.pyproject)),
+        (toml_source, toml_layer),
         (overrides_source, code),
         ("environment", environ),
         ("command line", args),
@@ -228,7 +248,6 @@ def load_config(
             values[key] = parse_value(option, where, raw)
             sources[key] = where
 
-    check_test_command(values.get("test-command"))
     if values.get("plat") is not None:
         parse_policy(values["plat"], what=f"plat ({sources['plat']})")
 
@@ -238,14 +257,21 @@ def load_config(
         if option.attr in config_fields and option.key in values:
             kwargs[option.attr] = values[option.key]
     kwargs.pop("project_dir", None)
+    if "frontend" in kwargs:  # parsed as (name, args): cibuildwheel's "build; args: ..."
+        kwargs["frontend"], kwargs["frontend_args"] = kwargs["frontend"]
     for name in ("dist_dir", "output_dir"):
         path = kwargs.get(name, getattr(Config, name))
         kwargs[name] = path if path.is_absolute() else (root / path).resolve()
         check_output_dir(name.replace("_", "-"), kwargs[name], root, sources)
-    return Config(
+    config = Config(
         project_dir=root,
         requires_python=project.requires_python,
         sources=sources,
         project=project,
+        overrides=parse_overrides(raw_overrides, "tool.cibuildwheel" if notes
+                                  else "tool.manywheels"),
+        notes=notes,
         **kwargs,
     )
+    select_platforms(config)  # archs, image keys, image/plat conflicts: one-line errors now
+    return config

@@ -13,12 +13,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "OPTIONS", "Kind", "Option", "markdown_table"]
+from manywheels.naming._platforms import (
+    ARCH_VALUES,
+    DEFAULT_POLICIES,
+    FAMILIES,
+    PYPA_REGISTRY,
+    image_key,
+)
+from manywheels.naming._policy import ARCHS
+
+__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND", "IMAGE_KEYS",
+           "OPTIONS", "Kind", "Option", "markdown_table"]
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
+DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
+"""cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
+
+IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
+"""``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
 
 Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
-               "level"]
+               "frontend", "settings", "verbosity"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class Option:
     @property
     def is_list(self) -> bool:
         """Whether the flag takes several words (``--python cp311 cp312``)."""
-        return self.kind in {"list", "python", "table"}
+        return self.kind in {"list", "python", "table", "settings"}
 
     @property
     def is_switch(self) -> bool:
@@ -97,6 +112,18 @@ def _shown_default(value: Any) -> str:
     return f"`{value}`"
 
 
+def _image_option(key: str) -> Option:
+    """The option of one ``<family>-<arch>-image`` key (default: cibuildwheel's policy)."""
+    family, arch, _ = key.split("-")
+    default = DEFAULT_POLICIES[family, arch]
+    return Option(
+        key, "optstr", None,
+        f"{family} image for {arch}: a policy name ({default}) or an image reference",
+        example=default, default_text=f"`{default}`",
+        meaning=f"{family} image for {arch}: a policy name (`{PYPA_REGISTRY}/<policy>_{arch}`) "
+        "or any image reference")
+
+
 OPTIONS: tuple[Option, ...] = (
     Option("python", "python", None,
            "Python tags to build (cp312, cp312-cp312 or 3.12); default: every CPython in the "
@@ -114,6 +141,23 @@ OPTIONS: tuple[Option, ...] = (
            "AUDITWHEEL_PLAT",
            example="manylinux_2_28_x86_64", default_text="the image's `AUDITWHEEL_PLAT`",
            meaning="auditwheel `--plat` policy (PEP 600), e.g. `manylinux_2_28_x86_64`"),
+    Option("archs", "list", [],
+           "architectures to build (cibuildwheel's archs): x86_64, i686, aarch64, ppc64le, "
+           "s390x, armv7l, riscv64, auto, auto32, native, all",
+           example=["auto"],
+           default_text="unset: the one `image`; `auto` once a per-arch image key is set",
+           meaning="architectures to build, each with both families (manylinux and "
+           "musllinux): " + ", ".join(f"`{v}`" for v in ARCH_VALUES) + " (`auto`: the host's "
+           "native 64-bit arch, `auto32`: its 32-bit one, `all`: every arch); foreign arches "
+           "run under QEMU"),
+    *(_image_option(key) for key in IMAGE_KEYS),
+    Option("build", "list", [], "identifier patterns to build (fnmatch, {a,b} braces)",
+           example=["cp3{11,12,13}-*"], default_text="every identifier",
+           meaning="identifier patterns to build, space-separated (fnmatch with `{a,b}` "
+           "braces, e.g. `cp3{12,13}-*`)"),
+    Option("skip", "list", [], "identifier patterns to skip (fnmatch, {a,b} braces)",
+           example=["*musllinux*"],
+           meaning="identifier patterns to skip (e.g. `*musllinux*`, `*-manylinux_i686`)"),
     Option("before-all", "str", "", "shell script run once per container before any build",
            example="yum install -y libffi-devel",
            meaning="shell script run once per container before any build (install system "
@@ -121,23 +165,30 @@ OPTIONS: tuple[Option, ...] = (
     Option("before-build", "str", "", "shell script run before each identifier's build",
            example="python scripts/generate_sources.py",
            meaning="shell script run in the unpacked sdist before each identifier's build"),
-    Option("environment", "table", {}, "variables set in the container (table / KEY=VALUE)",
+    Option("environment", "table", {},
+           "variables of before-all, builds and repairs, evaluated in order by the shell "
+           "($VAR, ${VAR}, $(cmd)) (table / KEY=VALUE)",
            example={"CFLAGS": "-O2"},
-           meaning="variables set in the container: a table in TOML, `KEY=VALUE` pairs "
-           "elsewhere"),
+           meaning="variables of `before-all`, each build and each repair: a table in TOML, "
+           "`KEY=VALUE` pairs elsewhere; evaluated in the container in order, as a POSIX "
+           "shell would (`$VAR`, `${VAR}`, `$(cmd)`), everything else literal (one "
+           "double-quoted word); not seen by tests (see `test-environment`)"),
     Option("environment-pass", "list", [], "names of host variables passed into the container",
            example=["CI"]),
-    Option("frontend", "choice", "build", "build frontend in the container",
+    Option("frontend", "frontend", "build", "build frontend in the container",
            choices=("build", "pip", "uv"),
            meaning="`build` (`python -m build`, `--installer uv` when the image has uv), `pip` "
-           "(`pip wheel`) or `uv` (`uv build`)"),
+           "(`pip wheel`) or `uv` (`uv build`); `\"build; args: --no-isolation\"` passes "
+           "extra arguments (cibuildwheel's build-frontend)"),
     Option("test-command", "optstr", None,
            "command run in a fresh venv with the repaired wheel installed; placeholders "
-           "{project} (the project copy in the container) and {wheel} (the wheel path)",
+           "{project}/{package} (the project copy in the container) and {wheel} (the wheel "
+           "path), other braces kept",
            example="python -c 'import your_package'",
            meaning="run in a fresh venv with the repaired wheel installed; placeholders "
-           "`{project}` (a copy of the project in the container) and `{wheel}` (the wheel's "
-           "path)"),
+           "`{project}` and `{package}` (a copy of the project in the container) and "
+           "`{wheel}` (the wheel's path); any other brace text (`{1: 2}`, `${HOME}`) is "
+           "kept as written, `#{wheel}` is a literal `{wheel}`"),
     Option("test-requires", "list", [], "requirements installed before the test-command",
            example=["pytest"]),
     Option("test-extras", "list", [], "extras of the project installed with the wheel"),
@@ -186,12 +237,59 @@ OPTIONS: tuple[Option, ...] = (
            example="https://test.pypi.org/legacy/", meaning="the index's upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
            "publish wheels the run report does not record as tested"),
-    Option("build-verbosity", "level", 0,
-           "0: one line per identifier and stage, failing logs' tails (full logs in "
-           "output-dir/logs); 1 or more (-v): stream every output line",
-           example=0, default_text="`0`",
+    Option("test-environment", "table", {},
+           "variables of the tests only, evaluated like environment (table / KEY=VALUE)",
+           example={"PYTHONSAFEPATH": "1"},
+           meaning="variables of the tests only, evaluated in the container like "
+           "`environment`; builds and tests also get `MANYWHEELS=1`, "
+           "`MANYWHEELS_BUILD_IDENTIFIER`, `CIBUILDWHEEL=1`, `CIBUILDWHEEL_BUILD_IDENTIFIER`, "
+           "and the host's `SOURCE_DATE_EPOCH` when set"),
+    Option("repair-command", "str", DEFAULT_REPAIR_COMMAND,
+           "command that repairs {wheel} into {dest_dir} for {plat}; empty: keep the raw wheel",
+           example="auditwheel repair --exclude 'libcuda.so.*' --plat {plat} -w {dest_dir} "
+           "{wheel}",
+           meaning="the repair of each raw wheel, run with the build's `environment`; "
+           "placeholders `{wheel}` (the raw wheel), `{dest_dir}` (where exactly one repaired "
+           "wheel must land), `{plat}` (the policy), `{project}`/`{package}` (a copy of the "
+           "project), other braces kept; empty: the raw wheel is kept as it is (publish "
+           "still refuses `linux_*` tags)"),
+    Option("before-test", "str", "",
+           "shell script run in the test venv before the wheel is installed",
+           example="pip install numpy",
+           meaning="shell script run before each test, in the fresh venv (activated) "
+           "before the wheel is installed; placeholders as `test-command`"),
+    Option("test-sources", "list", [],
+           "files and directories of the project copied into the test's working directory",
+           example=["tests", "pyproject.toml"],
+           meaning="paths relative to the project, copied into the test's working directory "
+           "(outside the sources) before each test"),
+    Option("test-skip", "list", [], "identifier patterns whose tests are skipped",
+           example=["cp313-*"],
+           meaning="identifier patterns whose wheels are not tested (recorded `skipped`): "
+           "shell wildcards with `{a,b}` braces, e.g. `cp3{12,13}-*`"),
+    Option("test-groups", "list", [],
+           "PEP 735 dependency groups of the project installed for the tests",
+           example=["test"],
+           meaning="PEP 735 dependency groups (`[dependency-groups]` of the project's "
+           "`pyproject.toml`, includes followed) installed with the wheel for the tests"),
+    Option("test-timeout", "int", None,
+           "seconds a test may take; past it the identifier fails (its processes killed)",
+           example=600, default_text="no limit",
+           meaning="seconds the `test-command` may run; past it that identifier fails with "
+           "one line, every process it started killed"),
+    Option("config-settings", "settings", {},
+           "PEP 517 config settings passed to the frontend (-C KEY=VALUE)",
+           example={"setup-args": "-Dfoo=bar"},
+           meaning="PEP 517 config settings for the build backend, passed as "
+           "`--config-setting KEY=VALUE` (build, uv) or `--config-settings KEY=VALUE` (pip); a "
+           "table (a list value repeats the key) or `KEY=VALUE` pairs"),
+    Option("build-verbosity", "verbosity", 0,
+           "-3 to 3: 1 or more (-v) streams every output line and makes the frontend "
+           "verbose; negative quiets the frontend (-q)", example=1, default_text="`0`",
            meaning="`0`: one line per identifier and stage, the tail of a failing log (full "
-           "logs in `<output-dir>/logs/`); `1` or more (`-v`): stream every output line"),
+           "logs in `<output-dir>/logs/`); `1` to `3` (`-v`, `-vv`): stream every output line "
+           "and pass `-v` to the frontend (pip, uv: that many times; build: once); `-1` to "
+           "`-3`: `-q` to the frontend (pip, uv)"),
 )
 
 

@@ -6,17 +6,17 @@ from __future__ import annotations
 
 import os
 import shlex
-import string
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from manywheels.config._options import BY_KEY, Option
 from manywheels.config._secrets import check_environment_pass
+from manywheels.config._shell import double_quoted
 from manywheels.errors import ConfigError
 from manywheels.naming._tags import PythonTag, parse_python_tag
 
-__all__ = ["check_output_dir", "check_test_command", "parse_value"]
+__all__ = ["check_output_dir", "parse_value"]
 
 # --------------------------------------------------------------------------- parsing
 
@@ -52,19 +52,61 @@ def _as_table(option: Option, source: str, value: object) -> dict[str, str]:
             items[name] = item
     else:
         raise _type_error(option, source, value, "a table of strings or KEY=VALUE pairs")
-    for name in items:
+    for name, item in items.items():
         if not name.replace("_", "a").isalnum() or name[0].isdigit():
             raise _type_error(option, source, name, "variable names [A-Za-z_][A-Za-z0-9_]*")
+        try:
+            double_quoted(item)
+        except ValueError as error:
+            expected = f"a shell value ({error}: close every $(, ${{ and backquote)"
+            raise _type_error(option, source, {name: item}, expected) from None
     return items
 
 
-def _as_level(option: Option, source: str, value: object) -> int:
-    """A whole number >= 0 (``build-verbosity``), from an int or its digits."""
-    if isinstance(value, str) and value.strip().isdigit():
+def _as_frontend(option: Option, source: str, value: object) -> tuple[str, tuple[str, ...]]:
+    """``build``, ``"build; args: --no-isolation"`` or ``{name = "build", args = [...]}``
+    (cibuildwheel's build-frontend) -> (name, args)."""
+    name: object = value
+    args: object = []
+    if isinstance(value, Mapping):
+        name, args = value.get("name"), value.get("args", [])
+    elif isinstance(value, str) and ";" in value:
+        name, _, rest = value.partition(";")
+        label, sep, words = rest.strip().partition(":")
+        if not sep or label.strip() != "args":
+            raise _type_error(option, source, value, "NAME or 'NAME; args: ARGS'")
+        args = shlex.split(words)
+    if isinstance(name, str) and name.strip() in option.choices and isinstance(args, list | tuple):
+        return name.strip(), tuple(str(arg) for arg in args)
+    raise _type_error(option, source, value, "one of " + ", ".join(option.choices)
+                      + " (optionally 'NAME; args: ARGS')")
+
+
+def _as_settings(option: Option, source: str, value: object) -> tuple[tuple[str, str], ...]:
+    """Config settings: a table (a list value repeats its key) or ``KEY=VALUE`` words."""
+    pairs: list[tuple[str, str]] = []
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            items = item if isinstance(item, list) else [item]
+            if not all(isinstance(i, str | int | float) and not isinstance(i, bool)
+                       for i in items):
+                raise _type_error(option, source, {key: item}, "strings or lists of strings")
+            pairs += [(str(key), str(i)) for i in items]
+        return tuple(pairs)
+    for word in _as_list(option, source, value):
+        key, sep, item = word.partition("=")
+        if not sep or not key:
+            raise _type_error(option, source, word, "KEY=VALUE pairs")
+        pairs.append((key, item))
+    return tuple(pairs)
+
+
+def _as_verbosity(option: Option, source: str, value: object) -> int:
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and -3 <= value <= 3:
         return value
-    raise _type_error(option, source, value, "a whole number >= 0")
+    raise _type_error(option, source, value, "a whole number from -3 to 3")
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -97,8 +139,6 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
             return value
         raise _type_error(option, source, value, "a whole number >= 1")
-    if kind == "level":
-        return _as_level(option, source, value)
     if kind == "choice":
         if isinstance(value, str) and value in option.choices:
             return value
@@ -114,6 +154,12 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         return items
     if kind == "table":
         return _as_table(option, source, value)
+    if kind == "frontend":
+        return _as_frontend(option, source, value)
+    if kind == "settings":
+        return _as_settings(option, source, value)
+    if kind == "verbosity":
+        return _as_verbosity(option, source, value)
     if kind == "python":
         words = _as_list(option, source, value)
         if not words:
@@ -126,28 +172,6 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         return tuple(tags)
     msg = f"unknown option kind {kind}"  # pragma: no cover
     raise AssertionError(msg)  # pragma: no cover
-
-
-def check_test_command(command: str | None) -> None:
-    """Check the test-command's placeholders: only ``{project}`` and ``{wheel}``.
-
-    Raises:
-        ConfigError: a malformed format string or an unknown placeholder.
-    """
-    if command is None:
-        return
-    try:
-        names = {name for _, name, _, _ in string.Formatter().parse(command) if name is not None}
-    except ValueError as error:
-        msg = f"test-command: {error} in {command!r}; use {{{{ and }}}} for literal braces"
-        raise ConfigError(msg) from None
-    unknown = names - {"project", "wheel"}
-    if unknown:
-        msg = (
-            f"test-command: unknown placeholder {{{sorted(unknown)[0]}}}; "
-            "allowed are {project} and {wheel}"
-        )
-        raise ConfigError(msg)
 
 
 def check_output_dir(key: str, path: Path, root: Path, sources: Mapping[str, str]) -> None:

@@ -267,13 +267,17 @@ class Engine(Protocol):
         """Facts for troubleshooting. Raises EngineError."""
 
     def image(
-        self, ref: str, *, pull: bool = True, progress: Callable[[str], None] | None = None
+        self, ref: str, *, pull: bool = True, progress: Callable[[str], None] | None = None,
+        arch: str | None = None,
     ) -> ImageInfo:
-        """The image ``ref``, pulled only when absent (and ``pull``); ``progress`` gets
-        progress lines. Raises ImageNotFoundError."""
+        """The image ``ref``, pulled only when absent (and ``pull``), for ``arch``'s platform
+        when given (``aarch64`` → ``linux/arm64``); ``progress`` gets progress lines. Raises
+        ImageNotFoundError."""
 
-    def pull(self, ref: str, *, progress: Callable[[str], None] | None = None) -> ImageInfo:
-        """Pull ``ref`` from its registry, present or not. Raises ImageNotFoundError."""
+    def pull(self, ref: str, *, progress: Callable[[str], None] | None = None,
+             arch: str | None = None) -> ImageInfo:
+        """Pull ``ref`` from its registry, present or not (``arch``: as :meth:`image`).
+        Raises ImageNotFoundError."""
 
     def find_image(self, ref: str) -> ImageSummary | None:
         """The local image ``ref`` (a tag or id), or ``None``; never pulls."""
@@ -294,10 +298,14 @@ class Engine(Protocol):
         labels: Mapping[str, str] | None = None,
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
+        arch: str | None = None,
     ) -> Container:
         """A (not yet started) container of ``image``: ``env`` for every command, the host
         CA bundle placed read-only after start, labels, volumes (host path or named volume
-        -> container path)."""
+        -> container path). With ``arch``, created for that arch's platform; its start
+        checks the host runs the arch (EmulationUnavailableError otherwise) and every command
+        runs with the personality the image's entrypoint gives (``linux32`` for i686 and
+        armv7l, :mod:`manywheels.engine._personality`)."""
 
     def leftovers(self, run_id: str | None = None) -> list[LeftoverInfo]:
         """Containers carrying :data:`LABEL` (of one run, when given), running or not.

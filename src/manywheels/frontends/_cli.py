@@ -98,11 +98,21 @@ def _cmd_plan(args: argparse.Namespace, ui: UI) -> int:
 
 
 def _cmd_matrix(args: argparse.Namespace, ui: UI) -> int:
-    from manywheels.commands._matrix import github_matrix, render_matrix, resolve_targets  # noqa: PLC0415
+    from manywheels.commands._matrix import (  # noqa: PLC0415
+        github_matrix,
+        platform_matrix,
+        render_matrix,
+        resolve_targets,
+    )
+    from manywheels.config._platforms import is_multi_platform  # noqa: PLC0415
 
     config = _config(args)
     resolved = resolve_targets(config, ui=ui, prefer_static=True)
-    matrix = github_matrix(resolved.targets, group_size=args.group_size, groups=args.groups)
+    if is_multi_platform(config) or args.arm_runners:
+        matrix = platform_matrix(resolved.targets, group_size=args.group_size,
+                                 groups=args.groups, arm_runners=args.arm_runners)
+    else:
+        matrix = github_matrix(resolved.targets, group_size=args.group_size, groups=args.groups)
     print(render_matrix(matrix, args.format))
     return ExitCode.OK
 
@@ -112,7 +122,8 @@ def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
 
     config = _config(args)
     actions = plan_init(
-        config, force=args.force, workflow=not args.no_workflow, requirement=args.requirement
+        config, force=args.force, workflow=not args.no_workflow, requirement=args.requirement,
+        arm_runners=args.arm_runners,
     )
     verbs = {"create": "created", "update": "updated", "overwrite": "overwrote"}
     if not config.dry_run:
@@ -232,7 +243,8 @@ def build_parser() -> argparse.ArgumentParser:
                       help="output format (default: text)")
 
     matrix = command(
-        "matrix", "print a CI job matrix, one entry per identifier or group of identifiers",
+        "matrix", "print a CI job matrix, one entry per identifier or group of identifiers "
+        "(with archs: one per platform group)",
         _cmd_matrix,
     )
     matrix.add_argument("--format", choices=("github", "json"), default="github",
@@ -242,6 +254,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help="identifiers per matrix entry (default 1)")
     matrix.add_argument("--groups", type=int, metavar="N",
                         help="split the identifiers into N entries of near-equal size")
+    matrix.add_argument("--arm-runners", action="store_true",
+                        help="send aarch64 entries to GitHub's native arm runners "
+                        "(runs-on: ubuntu-24.04-arm) instead of QEMU on ubuntu-latest")
 
     init = command(
         "init", "add a noxfile.py, tasks.py, a [tool.manywheels] table and a CI workflow "
@@ -253,6 +268,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="do not write .github/workflows/wheels.yml")
     init.add_argument("--requirement", metavar="SPEC",
                       help="how the workflow installs manywheels (default manywheels>=VERSION)")
+    init.add_argument("--arm-runners", action="store_true",
+                      help="the workflow sends aarch64 entries to native arm runners "
+                      "(ubuntu-24.04-arm)")
 
     export = command(
         "export-script", "print a standalone build-wheels.sh: docker run -v $PWD:/io IMAGE "

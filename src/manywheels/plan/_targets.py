@@ -4,8 +4,9 @@
 :class:`BuildPlan`: an ordered list of :class:`BuildStep` (identifier, Python tag,
 interpreter path, image and its digest, arch, policy, and that identifier's options).
 Steps are grouped into containers by (image, arch, before-all, environment): one container
-serves every step of a group. Stages turn the plan into jobs; nothing else decides what is
-built where.
+serves every step of a group. A configuration with ``archs`` (or per-arch image keys) plans
+several platforms (family x arch), each with its own image, arch and policy.
+Stages turn the plan into jobs; nothing else decides what is built where.
 """
 
 from __future__ import annotations
@@ -17,8 +18,13 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from manywheels.config import Config
+from manywheels.config._options import BY_KEY, DEFAULT_REPAIR_COMMAND
+from manywheels.config._overrides import OVERRIDABLE, apply_overrides
+from manywheels.config._platforms import select_platforms
 from manywheels.errors import ConfigError, PythonTagMissingError
+from manywheels.naming._platforms import STATIC_PYTHONS, Platform
 from manywheels.naming._policy import Policy, parse_policy
+from manywheels.naming._select import is_selected
 from manywheels.naming._tags import PythonTag, identifier, parse_install_dir
 
 __all__ = [
@@ -33,6 +39,8 @@ __all__ = [
     "parse_image_pythons",
     "plan_build",
     "select_targets",
+    "static_facts",
+    "step_options",
 ]
 
 PYTHON_ROOT = "/opt/python"
@@ -50,6 +58,15 @@ class StepOptions:
     test_command: str | None = None
     test_requires: tuple[str, ...] = ()
     test_extras: tuple[str, ...] = ()
+    test_environment: tuple[tuple[str, str], ...] = ()
+    repair_command: str = DEFAULT_REPAIR_COMMAND
+    before_test: str = ""
+    test_sources: tuple[str, ...] = ()
+    test_groups: tuple[str, ...] = ()
+    test_timeout: int | None = None
+    frontend_args: tuple[str, ...] = ()
+    config_settings: tuple[tuple[str, str], ...] = ()
+    build_verbosity: int = 0
 
     @classmethod
     def from_config(cls, config: Config) -> StepOptions:
@@ -62,6 +79,15 @@ class StepOptions:
             test_command=config.test_command,
             test_requires=tuple(config.test_requires),
             test_extras=tuple(config.test_extras),
+            test_environment=tuple(config.test_environment.items()),
+            repair_command=config.repair_command.strip(),
+            before_test=config.before_test.strip(),
+            test_sources=tuple(config.test_sources),
+            test_groups=tuple(config.test_groups),
+            test_timeout=config.test_timeout,
+            frontend_args=tuple(config.frontend_args),
+            config_settings=tuple(config.config_settings),
+            build_verbosity=config.build_verbosity,
         )
 
 
@@ -205,29 +231,95 @@ def plan_build(
 ) -> BuildPlan:
     """The build plan of a configuration.
 
+    A single-image configuration plans the one ``image``; one with ``archs`` or per-arch
+    image keys plans every platform :func:`~manywheels.config.select_platforms` gives,
+    arch by arch, manylinux before musllinux. ``build``/``skip`` narrow the identifiers.
+
     Args:
         config: resolved configuration (``python`` may be ``None``: every CPython of the
             image that ``requires_python`` allows, free-threaded builds only when named).
-        facts: image reference -> its facts (for every image the configuration uses).
+        facts: image reference -> its facts (for every image the configuration uses;
+            :func:`static_facts` for a ``quay.io/pypa`` image without an engine).
         requires_python: the project's Requires-Python, if any.
 
     Returns:
-        The plan, steps in version order.
+        The plan, steps in platform then version order.
 
     Raises:
-        PythonTagMissingError: a requested tag is not in the image (lists what it has).
-        ConfigError: no tag remains, or the image sets no policy.
-        PolicyError: ``plat`` or the image's ``AUDITWHEEL_PLAT`` is not a policy.
+        PythonTagMissingError: a requested tag is not in an image (lists what it has).
+        ConfigError: no tag remains, an image sets no policy or one of another arch, or
+            ``build``/``skip`` select nothing.
+        PolicyError: ``plat`` or an image's ``AUDITWHEEL_PLAT`` is not a policy.
     """
-    image = facts[config.image]
-    policy = image_policy(config, image)
-    chosen = _choose(config, image, requires_python)
-    options = StepOptions.from_config(config)
-    return BuildPlan(tuple(
-        BuildStep(identifier(t, policy), t, interpreter_path(t), image.ref, policy.name,
-                  image.digest, options)
-        for t in sorted(chosen)
-    ))
+    platforms = select_platforms(config)
+    if platforms is None:
+        image = facts[config.image]
+        steps = _image_steps(config, image, image_policy(config, image), requires_python)
+    else:
+        steps = []
+        for platform in platforms:
+            image = facts[platform.image]
+            policy = _platform_policy(config, platform, image)
+            steps += _image_steps(config, image, policy, requires_python)
+    chosen = [s for s in steps if is_selected(s.identifier, config.build, config.skip)]
+    if not chosen:
+        msg = (f"build ({config.sources.get('build', 'default')}) and skip "
+               f"({config.sources.get('skip', 'default')}) select none of: "
+               + ", ".join(s.identifier for s in steps))
+        raise ConfigError(msg)
+    return BuildPlan(tuple(chosen))
+
+
+def _image_steps(config: Config, image: ImageFacts, policy: Policy,
+                 requires_python: str | None) -> list[BuildStep]:
+    """The steps of one image, each with its own options (overrides applied)."""
+    steps = []
+    for tag in sorted(_choose(config, image, requires_python)):
+        name = identifier(tag, policy)
+        steps.append(BuildStep(name, tag, interpreter_path(tag), image.ref, policy.name,
+                               image.digest, step_options(config, name)))
+    return steps
+
+
+def _platform_policy(config: Config, platform: Platform, image: ImageFacts) -> Policy:
+    """A platform's policy: the image's ``AUDITWHEEL_PLAT``, else the policy its name
+    states; the arch must be the platform's.
+
+    Raises:
+        ConfigError: neither, or an image of another arch.
+    """
+    if image.plat or config.plat or platform.policy is None:
+        policy = image_policy(config, image)
+    else:
+        policy = platform.policy
+    if policy.arch != platform.arch:
+        msg = (f"{platform.key}: image {image.ref} is for {policy.arch} (policy {policy.name}), "
+               f"not {platform.arch}; allowed is an image of the key's arch")
+        raise ConfigError(msg)
+    return policy
+
+
+def static_facts(platform: Platform) -> ImageFacts | None:
+    """The facts of a platform's image without an engine: the policy its name states and
+    the interpreters the manylinux/musllinux images ship
+    (:data:`~manywheels.naming.STATIC_PYTHONS`); ``None`` when its name states no policy."""
+    if platform.policy is None:
+        return None
+    return ImageFacts(platform.image, None, platform.policy.name, STATIC_PYTHONS)
+
+
+def step_options(config: Config, identifier: str) -> StepOptions:
+    """The options of one identifier: the configuration's, with every
+    ``[[tool.manywheels.overrides]]`` entry selecting it applied in order
+    (:func:`~manywheels.config._overrides.apply_overrides`)."""
+    if not config.overrides:
+        return StepOptions.from_config(config)
+    current = {key: getattr(config, BY_KEY[key].attr) for key in OVERRIDABLE}
+    current["frontend"] = (config.frontend, config.frontend_args)
+    values = apply_overrides(config.overrides, identifier, current)
+    changes = {BY_KEY[key].attr: value for key, value in values.items() if key != "frontend"}
+    changes["frontend"], changes["frontend_args"] = values["frontend"]
+    return StepOptions.from_config(config.with_(**changes))
 
 
 def _choose(config: Config, image: ImageFacts, requires_python: str | None) -> list[PythonTag]:

@@ -16,21 +16,35 @@ from manywheels.errors import BeforeAllError, CommandError
 from manywheels.stages import _cache as cache
 from manywheels.stages._environment import container_environment, masked_sink, secret_masker
 from manywheels.stages._render import render
+from manywheels.stages._script_env import export_lines
 
 if TYPE_CHECKING:
     from manywheels.config import Config
     from manywheels.engine import Container, ImageInfo
     from manywheels.stages._run import Run
 
-__all__ = ["LOG", "before_all_key", "render_before_all", "reuse_image", "run_before_all"]
+__all__ = ["LOG", "before_all_key", "log_name", "render_before_all", "reuse_image",
+           "run_before_all"]
 
 LOG = "logs/before-all/before-all.log"
-"""The before-all log, relative to output-dir (the script is kept beside it)."""
+"""The before-all log, relative to output-dir (the script is kept beside it); in a run of
+several platform images, each has its own: ``logs/before-all-<platform>/before-all.log``."""
 
 
-def render_before_all(script: str) -> str:
-    """The shell script that runs ``script`` (the ``before-all`` value) in a container."""
-    return render("before_all.sh.j2", before_all=script)
+def log_name(run: Run, ref: str) -> str:
+    """The log directory name of ``ref``'s before-all: ``before-all``, or
+    ``before-all-manylinux_aarch64`` in a run of several platform images."""
+    if len(run.images()) == 1:
+        return "before-all"
+    found = next((p.name for p in run.platforms or () if p.image == ref), None)
+    return f"before-all-{found}" if found else "before-all"
+
+
+def render_before_all(script: str, environment: Mapping[str, str] | None = None) -> str:
+    """The shell script that runs ``script`` (the ``before-all`` value) in a container,
+    after the markers and ``environment`` (evaluated in order, :mod:`._script_env`)."""
+    lines = export_lines(None, (environment or {}).items())
+    return render("before_all.sh.j2", before_all=script, environment=lines)
 
 
 def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, str],
@@ -42,7 +56,8 @@ def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, st
     if not script or not config.cache or config.dry_run:
         return None
     owner = cache.cache_owner(config, host_env)
-    return cache.before_all_key(info, render_before_all(script), environment, owner)
+    return cache.before_all_key(info, render_before_all(script, config.environment),
+                                environment, owner)
 
 
 def reuse_image(run: Run, ref: str, image: str, key: str | None) -> None:
@@ -60,13 +75,14 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
     Raises:
         BeforeAllError: the script exited non-zero (exit code and last lines of output).
     """
-    text = render_before_all(script)
-    log = run.log_dir("before-all") / "before-all.log"
-    run.save_script(run.log_dir("before-all") / "before-all.sh", text)
-    run.ui.info("running before-all")
+    text = render_before_all(script, run.config.environment)
+    name = log_name(run, ref)
+    log = run.log_dir(name) / "before-all.log"
+    run.save_script(run.log_dir(name) / "before-all.sh", text)
+    run.ui.info(f"running before-all in {ref}")
     started = time.monotonic()
     mask = secret_masker(run.config, run.host_env)
-    with run.ui.target_output("before-all", log) as sink:
+    with run.ui.target_output(name, log) as sink:
         try:
             container.run(text, sink=masked_sink(sink, mask))
         except CommandError as error:
@@ -91,4 +107,4 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
         else:
             run.ui.info(f"before-all: kept as the image {image} for later runs")
     run.report.set_section("before_all", ref, status="ran", duration_s=round(took, 3),
-                           image=image, key=key, log=LOG)
+                           image=image, key=key, log=f"logs/{name}/before-all.log")

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from manywheels.config._secrets import Masker, is_secret_name
+from manywheels.config._shell import is_literal
 from manywheels.engine import Sink, find_ca_bundle, index_environment
 
 if TYPE_CHECKING:
     from manywheels.config import Config
 
 __all__ = ["container_environment", "host_build_environment", "is_secret_name",
-           "masked_sink", "secret_masker"]
+           "masked_sink", "reproducible_environment", "secret_masker"]
 
 
 def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[str, str]:
@@ -21,14 +22,23 @@ def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[s
 
     Index and CA pass-through (:func:`~manywheels.engine.index_environment`), the
     host variables named in ``environment-pass`` (when set on the host) and the
-    ``environment`` table. Nothing else from the host enters a container.
+    ``environment`` table's literal values (those with ``$`` or a backquote are evaluated
+    by each script instead, :mod:`~manywheels.stages._script_env`). Nothing else from the
+    host enters a container.
     """
     env = index_environment(host_env, ca_bundle=find_ca_bundle(host_env) is not None)
     for name in config.environment_pass:
         if name in host_env:
             env[name] = host_env[name]
-    env.update(config.environment)
+    env.update((k, v) for k, v in config.environment.items() if is_literal(v))
     return env
+
+
+def reproducible_environment(host_env: Mapping[str, str]) -> dict[str, str]:
+    """``SOURCE_DATE_EPOCH`` from the host, when set (reproducible builds; cibuildwheel
+    passes it through too). Not part of the before-all image key nor of its image."""
+    value = host_env.get("SOURCE_DATE_EPOCH")
+    return {"SOURCE_DATE_EPOCH": value} if value else {}
 
 
 def host_build_environment(host_env: Mapping[str, str]) -> dict[str, str]:

@@ -5,6 +5,12 @@ one container per image on first use and keeps it for every later stage of the
 run (container reuse), runs ``before-all`` once per container, and removes all
 of its containers on :meth:`close` (also on error and on KeyboardInterrupt when
 used as a context manager).
+
+With several platforms (``archs``, per-arch image keys) each platform group has its own
+image and container. Every container is created for its arch's platform and checked, on
+start, to run that arch (QEMU for foreign arches: EmulationUnavailableError before any
+build), and its commands run with the personality the image's entrypoint gives
+(``linux32`` in i686 and armv7l images: :mod:`manywheels.engine._personality`).
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ from manywheels._fsutil import atomic_write_text
 from manywheels._lock import DirectoryLock
 from manywheels._ui import UI
 from manywheels.config import Config
+from manywheels.config._platforms import select_platforms
 from manywheels.engine import Container, Engine, ImageInfo, connect, find_ca_bundle, new_run_id
-from manywheels.errors import ForeignRecordError
+from manywheels.errors import ForeignRecordError, PolicyError
+from manywheels.naming._platforms import Platform
+from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag
 from manywheels.plan._record import RunReport
 from manywheels.plan._targets import (
@@ -38,6 +47,7 @@ from manywheels.stages._environment import (
     container_environment,
     host_build_environment,
     is_secret_name,
+    reproducible_environment,
 )
 from manywheels.stages._leftovers import check_leftovers
 
@@ -84,8 +94,11 @@ class Run:
         self._report: RunReport | None = None
         self._dir_locks: list[DirectoryLock] = []
         self._leftovers_checked = False
+        self._platforms: list[Platform] | None = select_platforms(config)
         self.cancelled = threading.Event()
         """Set by :meth:`cancel` (an interrupt): no container is started after it."""
+        for note in config.notes:  # e.g. which [tool.cibuildwheel] keys were used
+            self.ui.info(note)
 
     # ------------------------------------------------------------------ context
 
@@ -195,12 +208,39 @@ class Run:
                 self._report = RunReport(self.config.output_dir)
             return self._report
 
+    @property
+    def platforms(self) -> list[Platform] | None:
+        """The platforms of a multi-platform run (``config._platforms.select_platforms``);
+        ``None`` for a single-image run."""
+        return self._platforms
+
+    def images(self) -> list[str]:
+        """The image of every platform, in order (the one ``image`` of a single-image run)."""
+        if self._platforms is None:
+            return [self.config.image]
+        return list(dict.fromkeys(p.image for p in self._platforms))
+
+    def arch(self, ref: str, info: ImageInfo | None = None) -> str | None:
+        """The arch a container of ``ref`` runs: its platform's, else that of ``plat`` or the
+        image's ``AUDITWHEEL_PLAT`` (``None`` when neither is a policy)."""
+        found = next((p.arch for p in self._platforms or () if p.image == ref), None)
+        plat = self.config.plat if self._platforms is None else None
+        plat = plat or (info.plat if info is not None else None)
+        if found is not None or plat is None:
+            return found
+        try:
+            return parse_policy(plat).arch
+        except PolicyError:
+            return None
+
     def image(self, ref: str | None = None) -> ImageInfo:
-        """Image facts (pulled if absent). Raises ImageNotFoundError."""
+        """Image facts (pulled if absent, for its platform's arch). Raises
+        ImageNotFoundError."""
         ref = ref or self.config.image
         with self._lock:
             if ref not in self._images:
-                self._images[ref] = self.engine.image(ref, progress=self.ui.info)
+                self._images[ref] = self.engine.image(ref, progress=self.ui.info,
+                                                      arch=self.arch(ref))
             return self._images[ref]
 
     def container(self, ref: str | None = None) -> Container:
@@ -222,11 +262,12 @@ class Run:
             cached = cache.find_before_all_image(self.engine, key) if key else None
             container = self.engine.container(
                 cached or ref,
-                env={**environment, **caches.env},
+                env={**environment, **caches.env, **reproducible_environment(self.host_env)},
                 ca_bundle=find_ca_bundle(self.host_env),
                 run_id=self.run_id,
                 labels={"io.manywheels.project": str(self.config.project_dir)},
                 volumes=caches.volumes,
+                arch=self.arch(ref, info),
             )
             self._containers[ref] = container
             self._caches[ref] = self._caches[container.name] = caches
@@ -269,14 +310,16 @@ class Run:
         return ImageFacts(ref, info.digest, info.plat, tuple(self.pythons(ref)))
 
     def plan(self, requires_python: str | None) -> BuildPlan:
-        """The build plan of this run's configuration (:func:`~manywheels.plan.plan_build`).
+        """The build plan of this run's configuration (:func:`~manywheels.plan.plan_build`),
+        from the facts of every image (each container started and its arch checked).
 
         Raises:
-            PythonTagMissingError: a requested tag is absent from the image.
+            PythonTagMissingError: a requested tag is absent from an image.
             PolicyError, ConfigError: no valid policy, or no tag remains.
+            EmulationUnavailableError: the host cannot run a platform's arch.
         """
-        image = self.config.image
-        return plan_build(self.config, {image: self.image_facts(image)}, requires_python)
+        facts = {image: self.image_facts(image) for image in self.images()}
+        return plan_build(self.config, facts, requires_python)
 
     def check_record(self) -> None:
         """One project per output-dir: refuse a run record of another project there, or
@@ -313,7 +356,8 @@ class Run:
                 return
             if self.config.dry_run:
                 if script:
-                    self.show_script("before-all", _before_all.render_before_all(script))
+                    text = _before_all.render_before_all(script, self.config.environment)
+                    self.show_script("before-all", text)
                 self._before_all_done.add(ref)
                 return
             container = self.container(ref)

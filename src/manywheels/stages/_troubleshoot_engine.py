@@ -116,7 +116,7 @@ def image_facts(
         full: list the image's Pythons and probe its package manager.
         need_package_manager: probe the package manager even when not ``full``.
     """
-    ref = run.config.image
+    ref = run.images()[0]  # the one image, or the first platform's
     if isinstance(error, ImageNotFoundError):
         return ImageFacts(ref, present=False, error=str(error), local_images=_local_images(run))
     try:

@@ -149,15 +149,20 @@ def stage_logs(run: Run, only: Mapping[str, str] | None = None, stage: str | Non
     for special in ("before-all", "sdist"):
         if stage is not None and stage != special:
             continue
-        path = output / "logs" / special / f"{special}.log"
-        if path.is_file() and path.resolve() not in seen:
-            text = _read(path)
-            status = None
-            if special == "sdist":
-                status = _sdist_status(run, text)
-            elif stage == special:
-                status = "failed"
-            found.append(LogText(special, special, f"logs/{special}/{special}.log", text, status))
+        # before-all of a run of several platform images: logs/before-all-<platform>/
+        dirs = [special, *sorted(p.parent.name for p in (output / "logs").glob(
+            f"{special}-*/{special}.log"))] if special == "before-all" else [special]
+        for directory in dirs:
+            path = output / "logs" / directory / f"{special}.log"
+            if path.is_file() and path.resolve() not in seen:
+                text = _read(path)
+                status = None
+                if special == "sdist":
+                    status = _sdist_status(run, text)
+                elif stage == special:
+                    status = "failed"
+                found.append(LogText(directory, special, f"logs/{directory}/{special}.log",
+                                     text, status))
     return tuple(found)
 
 

@@ -19,8 +19,10 @@ from manywheels._fsutil import sha256_file
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
+from manywheels.stages._frontend_args import frontend_extra_args
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
@@ -39,6 +41,10 @@ def build_script(target: BuildStep, sdist_in_container: str) -> str:
         out_dir=f"{base}/dist",
         before_build=target.options.before_build,
         frontend=target.options.frontend,
+        environment=export_lines(shlex.quote(target.identifier), target.options.environment),
+        extra_args=frontend_extra_args(
+            target.options.frontend, verbosity=target.options.build_verbosity,
+            settings=target.options.config_settings, args=target.options.frontend_args),
     )
 
 
@@ -142,14 +148,16 @@ def _dry_run(run: Run) -> StageResult:
     run.ui.info("dry run: would build the sdist on the host (in a temporary copy of the "
                 "project): " + shlex.join(command))
     plan = run.plan(config.requires_python)
-    run.ensure_before_all(config.image)
+    for image in run.images():
+        run.ensure_before_all(image)
     return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}"))
 
 
 def build(run: Run) -> StageResult:
     """Build the sdist on the host, then every target's wheel from it in the container.
 
-    ``before-all`` runs once per container, ``before-build`` once per target. The
+    ``before-all`` runs once per container (one per platform group: image and arch), the
+    jobs run across groups, ``before-build`` once per target. The
     frontend is ``build`` (``python -m build``, with ``--installer uv`` when the image
     has uv), ``pip`` (``pip wheel``) or ``uv`` (``uv build``). With ``dry-run`` the
     scripts are printed on stdout and nothing is built or written.
@@ -158,6 +166,8 @@ def build(run: Run) -> StageResult:
         ProjectError: the sdist could not be built.
         EngineUnavailableError, ImageNotFoundError: no engine, or no image.
         ConfigError: a requested tag is not in the image.
+        EmulationUnavailableError: the host cannot run a platform's arch (before anything
+            is built).
         CommandError: before-all failed.
         StageFailedError: one or more identifiers failed (the others' wheels are kept).
     """
@@ -170,7 +180,8 @@ def build(run: Run) -> StageResult:
     run.lock_outputs()
     # before-all first, in the fresh container (its result may be committed as an image),
     # and before the sdist: a failing before-all stops the run at once.
-    run.ensure_before_all(run.config.image)
+    for image in run.images():
+        run.ensure_before_all(image)
     sdist = build_sdist(run)
     sdist_sha256 = sha256_file(sdist.path)
     run.report.set_project(
@@ -178,12 +189,11 @@ def build(run: Run) -> StageResult:
         sdist=sdist.path.name, sdist_sha256=sdist_sha256, build_run=run.run_id,
     )
     plan = run.plan(sdist.requires_python)
-    run.ui.info(
-        f"{len(plan.steps)} identifier(s) in {run.config.image}: " + ", ".join(plan.identifiers)
-    )
-    container = run.container(run.config.image)
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
-    container.copy_into(sdist.path, sdist_in_container)
+    for group in plan.groups():
+        run.ui.info(f"{len(group.steps)} identifier(s) in {group.image} ({group.arch}): "
+                    + ", ".join(s.identifier for s in group.steps))
+        run.container(group.image).copy_into(sdist.path, sdist_in_container)
     for step in plan.steps:
         run.report.reset_target(
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,

@@ -10,12 +10,17 @@ unchanged. Files in dist-dir the record does not name are ignored with a warning
 
 from __future__ import annotations
 
+import shlex
 import time
+from collections.abc import Iterable
 from functools import partial
 
 from manywheels._fsutil import atomic_copy, sha256_file
+from manywheels.config._options import DEFAULT_REPAIR_COMMAND
+from manywheels.config._placeholders import fill_placeholders
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._record import StageRecord
+from manywheels.plan._targets import step_options
 from manywheels.stages._common import (
     Job,
     StageResult,
@@ -25,27 +30,46 @@ from manywheels.stages._common import (
 )
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._script_env import export_lines
+from manywheels.stages.test import PROJECT_IN_CONTAINER, copy_project, needs_project
 
 __all__ = ["repair", "repair_script"]
 
 
-def repair_script(identifier: str, wheel_in_container: str, plat: str) -> str:
-    """The in-container repair script of one wheel (``templates/repair.sh.j2``)."""
+def repair_command(template: str, plat: str) -> str:
+    """The repair-command with ``{wheel}``, ``{dest_dir}``, ``{plat}``, ``{project}`` and
+    ``{package}`` filled for the repair script (any other brace text kept)."""
+    project = shlex.quote(PROJECT_IN_CONTAINER)
+    return fill_placeholders(template, wheel='"$WHEEL"', dest_dir='"$OUT"',
+                             plat=shlex.quote(plat), project=project, package=project)
+
+
+def repair_script(identifier: str, wheel_in_container: str, plat: str,
+                  environment: Iterable[tuple[str, str]] = (),
+                  command: str = DEFAULT_REPAIR_COMMAND) -> str:
+    """The in-container repair script of one wheel (``templates/repair.sh.j2``): the build
+    markers and ``environment`` (the build's, evaluated in order), then ``command`` (the
+    repair-command, :func:`repair_command`)."""
     return render(
         "repair.sh.j2", identifier=identifier, wheel=wheel_in_container,
         out_dir=f"{CONTAINER_ROOT}/{identifier}/repaired", plat=plat,
+        environment=export_lines(shlex.quote(identifier), environment),
+        command=repair_command(command, plat),
     )
 
 
-def _repair_pure(run: Run, identifier: str, wheel: str) -> str:
+def _repair_pure(run: Run, identifier: str, wheel: str, *, pure: bool = True) -> str:
+    """Copy a wheel unchanged: a pure one, or any with an empty repair-command."""
     started = time.monotonic()
     config = run.config
     atomic_copy(config.dist_dir / wheel, config.output_dir / wheel)
     run.report.record(
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
-        wheel=wheel, sha256=sha256_file(config.output_dir / wheel), pure=True, source=wheel,
+        wheel=wheel, sha256=sha256_file(config.output_dir / wheel), pure=pure, source=wheel,
         run_id=run.run_id,
     )
+    if not pure:
+        return f"{wheel} (repair-command is empty: kept unrepaired)"
     return f"{wheel} (pure Python: copied, nothing to repair)"
 
 
@@ -59,12 +83,13 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
     container.copy_into(config.dist_dir / wheel, f"{base}/raw/{wheel}")
     listed = run_stage_script(
         run, container, identifier, "repair", script,
-        note=f"auditwheel repair --plat {plat} {wheel}", started=started, wheel_dir=out_dir,
+        note=f"repair {wheel} for {plat}", started=started, wheel_dir=out_dir,
     )
     names = listed or [
         n for n in container.output(["ls", "-1", out_dir]).split() if n.endswith(".whl")]
     if len(names) != 1:
-        msg = f"{identifier}: auditwheel wrote {len(names)} wheels to {out_dir}, expected one"
+        msg = (f"{identifier}: the repair-command wrote {len(names)} wheels to {out_dir}, "
+               "expected one")
         run.report.record(identifier, "repair", status="failed", reason=msg,
                           log=f"logs/{identifier}/repair.log", run_id=run.run_id)
         raise NoWheelBuiltError(msg)
@@ -80,12 +105,16 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
 
 def _job(run: Run, identifier: str, record: StageRecord) -> Job:
     wheel = str(record.wheel)
-    if record.pure:
-        return Job(identifier, partial(_repair_pure, run, identifier, wheel))
+    options = step_options(run.config, identifier)
+    command = options.repair_command
+    if record.pure or not command:
+        return Job(identifier, partial(_repair_pure, run, identifier, wheel,
+                                           pure=bool(record.pure)))
     target = run.report.target(identifier)
     image = (target.image if target else None) or run.config.image
     plat = (target.plat if target else None) or run.config.plat or ""
-    script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat)
+    script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat,
+                           options.environment, command)
     log = None if run.config.dry_run else run.log_dir(identifier) / "repair.log"
     return Job(identifier, partial(_repair_one, run, identifier, wheel, image, plat=plat,
                                     script=script),
@@ -97,8 +126,11 @@ def _dry_run_plan(run: Run) -> list[Job]:
     jobs = []
     for step in run.plan(run.config.requires_python).steps:
         name = f"<the wheel built for {step.identifier}>"
+        if not step.options.repair_command:  # the raw wheel is kept: no script runs
+            jobs.append(Job(step.identifier, lambda: "", label="repair.sh"))
+            continue
         script = repair_script(step.identifier, f"{CONTAINER_ROOT}/{step.identifier}/raw/{name}",
-                               step.plat)
+                               step.plat, step.options.environment, step.options.repair_command)
         jobs.append(Job(step.identifier, lambda: "", script=script, label="repair.sh"))
     return jobs
 
@@ -128,7 +160,12 @@ def repair(run: Run) -> StageResult:
     jobs = [_job(run, identifier, record) for identifier, record in inputs]
     # auditwheel must see the libraries before-all installed (a no-op after the build
     # stage of the same run, or when the container started from the cached before-all image).
-    for image in dict.fromkeys(str(t.image) for i, _ in inputs
-                               if (t := run.report.target(i)) and t.image):
+    images = dict.fromkeys(str(t.image) for i, _ in inputs
+                           if (t := run.report.target(i)) and t.image)
+    for image in images:
         run.ensure_before_all(image)
+    if not config.dry_run and any(
+            needs_project(step_options(config, i).repair_command) for i, _ in inputs):
+        for image in images:
+            copy_project(run, image)
     return run_jobs(run, "repair", jobs)

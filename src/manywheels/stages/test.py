@@ -6,18 +6,28 @@ from __future__ import annotations
 
 import shlex
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from manywheels._commands import stage_command
 from manywheels._ui import SummaryRow
+from manywheels.config._placeholders import fill_placeholders, uses_placeholder
 from manywheels.config._project import is_excluded
+from manywheels.config._selectors import group_requirements, matches_any
+from manywheels.errors import ConfigError
 from manywheels.naming._tags import parse_python_tag
-from manywheels.plan._targets import StepOptions, interpreter_path
+from manywheels.plan._targets import StepOptions, interpreter_path, step_options
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
+from manywheels.stages._environment import container_environment
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._script_env import export_lines, leaked_names
+
+if TYPE_CHECKING:
+    from manywheels.config import Config
 
 __all__ = ["PROJECT_IN_CONTAINER", "test", "test_script"]
 
@@ -25,7 +35,9 @@ PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 """Where the project tree is copied for ``{project}`` in the test-command."""
 
 
-def _copy_project(run: Run, image: str) -> None:
+def copy_project(run: Run, image: str) -> None:
+    """Copy the project tree (exclusions left out) to :data:`PROJECT_IN_CONTAINER` in the
+    image's container, for ``{project}`` and ``{package}``."""
     config = run.config
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
@@ -36,24 +48,57 @@ def _copy_project(run: Run, image: str) -> None:
 
 
 def test_script(options: StepOptions, identifier: str, wheel_name: str,
-                interpreter: str) -> tuple[str, str]:
+                interpreter: str, *, unset: Sequence[str] = (),  # noqa: PT028
+                groups: Sequence[str] = ()) -> tuple[str, str]:  # noqa: PT028
     """The in-container test script of one wheel (``templates/test.sh.j2``) and the
-    test-command in it (placeholders filled)."""
+    test-command in it: ``{project}``, ``{package}`` and ``{wheel}`` filled, any other
+    brace text left as written (:func:`~manywheels.config.fill_placeholders`). The test
+    sees the markers and ``test-environment``, not the build's ``environment`` (``unset``:
+    the names the container's own environment holds). ``groups``: the requirements of
+    ``test-groups``, installed with the wheel; ``before-test`` runs in the venv before the
+    install; ``test-timeout`` bounds the test-command."""
     assert options.test_command is not None
     base = f"{CONTAINER_ROOT}/{identifier}"
     wheel_in = f"{base}/test/{wheel_name}"
     extras = options.test_extras
     requirement = wheel_in + (f"[{','.join(extras)}]" if extras else "")
-    install_args = " ".join(shlex.quote(a) for a in [requirement, *options.test_requires])
-    command = options.test_command.format(
-        project=shlex.quote(PROJECT_IN_CONTAINER), wheel=shlex.quote(wheel_in)
-    )
+    install_args = " ".join(shlex.quote(a)
+                            for a in [requirement, *options.test_requires, *groups])
+    project = shlex.quote(PROJECT_IN_CONTAINER)
+    places = {"project": project, "package": project, "wheel": shlex.quote(wheel_in)}
+    command = fill_placeholders(options.test_command, **places)
     script = render(
         "test.sh.j2", identifier=identifier, interpreter=interpreter, wheel=wheel_in,
         venv=f"{base}/venv", install_args=install_args, test_cwd=f"{base}/testcwd",
-        test_command=command,
+        test_command=command, before_test=fill_placeholders(options.before_test, **places),
+        timeout=options.test_timeout,
+        environment=export_lines(shlex.quote(identifier), options.test_environment, unset),
     )
     return script, command
+
+
+def test_source_paths(config: Config) -> list[Path]:
+    """The ``test-sources`` paths on the host.
+
+    Raises:
+        ConfigError: a path is absolute, leaves the project or does not exist.
+    """
+    paths = []
+    for source in config.test_sources:
+        path = (config.project_dir / source).resolve()
+        inside = path == config.project_dir or config.project_dir in path.parents
+        if Path(source).is_absolute() or not inside or not path.exists():
+            where = config.sources.get("test-sources", "default")
+            msg = (f"test-sources ({where}): {source!r} is not an existing path inside the "
+                   f"project {str(config.project_dir)!r}; allowed are relative paths in it")
+            raise ConfigError(msg)
+        paths.append(path)
+    return paths
+
+
+def needs_project(command: str) -> bool:
+    """Whether a command names the project copy (``{project}`` or ``{package}``)."""
+    return uses_placeholder(command, "project") or uses_placeholder(command, "package")
 
 
 @dataclass(frozen=True)
@@ -68,6 +113,9 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
     container = run.container(item.image)
     wheel_in = f"{CONTAINER_ROOT}/{item.identifier}/test/{item.wheel}"
     container.copy_into(run.config.output_dir / item.wheel, wheel_in)
+    for source in step_options(run.config, item.identifier).test_sources:  # checked before
+        container.copy_into(run.config.project_dir / source,
+                            f"{CONTAINER_ROOT}/{item.identifier}/testcwd/{source}")
     started = time.monotonic()
     run_stage_script(
         run, container, item.identifier, "test", script,
@@ -82,25 +130,37 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
     return item.wheel
 
 
-def _skip_all(run: Run, items: list[_TestInput]) -> StageResult:
-    """No test-command: every identifier is recorded ``skipped``."""
-    run.ui.warn(f"no test-command configured: test stage skipped; {stage_command('publish')} "
-                "will refuse these untested wheels unless --allow-untested")
+def _skip_all(run: Run, items: list[_TestInput], reason: str = "no test-command",
+              *, summary: bool = True) -> StageResult:
+    """Record every item ``skipped`` (no test-command, or ``test-skip``)."""
+    if reason == "no test-command" and summary:
+        run.ui.warn(f"no test-command configured: test stage skipped; "
+                    f"{stage_command('publish')} will refuse these untested wheels unless "
+                    "--allow-untested")
+    else:
+        run.ui.info(f"{reason}: " + ", ".join(item.identifier for item in items))
     rows = []
     for item in items:
         if not run.config.dry_run:
             run.report.record(item.identifier, "test", status="skipped", wheel=item.wheel,
-                              reason="no test-command", run_id=run.run_id)
-        rows.append(SummaryRow(item.identifier, "skipped", None, "no test-command"))
-    run.ui.summary("test summary", rows)
+                              reason=reason, run_id=run.run_id)
+        rows.append(SummaryRow(item.identifier, "skipped", None, reason))
+    if summary:
+        run.ui.summary("test summary", rows)
     return StageResult("test", rows)
 
 
 def _jobs(run: Run, items: list[_TestInput]) -> list[Job]:
-    options = StepOptions.from_config(run.config)
+    base = container_environment(run.config.with_(environment={}), run.host_env)
+    unset = leaked_names(run.config.environment, base)
+    pyproject = run.config.read_project().pyproject
     jobs = []
     for item in items:
-        script, command = test_script(options, item.identifier, item.wheel, item.interpreter)
+        options = step_options(run.config, item.identifier)
+        groups = group_requirements(pyproject, options.test_groups) \
+            if options.test_groups else []
+        script, command = test_script(options, item.identifier, item.wheel, item.interpreter,
+                                      unset=unset, groups=groups)
         log = None if run.config.dry_run else run.log_dir(item.identifier) / "test.log"
         jobs.append(Job(item.identifier, partial(_test_one, run, item, script, command), log,
                         script=script, label="test.sh"))
@@ -127,7 +187,9 @@ def _inputs(run: Run) -> list[_TestInput]:
 def test(run: Run) -> StageResult:
     """Install every repaired wheel of the current sdist (from the run record) into a fresh
     venv with its identifier's interpreter and run the test-command (placeholders
-    ``{project}``, ``{wheel}``); a pure wheel is tested with every identifier's interpreter.
+    ``{project}``, ``{package}``, ``{wheel}``; other braces pass through); a pure wheel
+    is tested with every identifier's interpreter. Identifiers matching ``test-skip`` are
+    recorded ``skipped``; ``test-sources`` are copied into the test's working directory.
     Without a test-command the stage says it skipped and records ``skipped``. With
     ``dry-run`` the scripts are printed on stdout and nothing runs or is written.
 
@@ -135,23 +197,43 @@ def test(run: Run) -> StageResult:
         NothingToDoError: the record names no repaired wheel of the current sdist.
         NotBuiltError: a ``python`` tag asked for has no repaired wheel of the current sdist.
         ForeignRecordError: the output-dir holds another project's record.
-        StageFailedError: the test-command failed for one or more identifiers.
+        StageFailedError: the test-command failed (or passed ``test-timeout``) for one or
+            more identifiers.
+        ConfigError: a ``test-sources`` path outside the project or missing; an unknown
+            ``test-groups`` group.
     """
     config = run.config
     run.ui.heading("manywheels: test")
     items = _inputs(run)
     if not config.dry_run:
         run.lock_outputs()
-    if config.test_command is None:
+    options = {item.identifier: step_options(config, item.identifier) for item in items}
+    if all(o.test_command is None for o in options.values()):
         return _skip_all(run, items)
+    untested = {i for i, o in options.items() if o.test_command is None}
+    excluded = {i for i in options if matches_any(i, config.test_skip)}
+    rows: list[SummaryRow] = []
+    for reason, names in (("no test-command", untested), ("test-skip", excluded - untested)):
+        skipped = [item for item in items if item.identifier in names]
+        if skipped:
+            items = [item for item in items if item not in skipped]
+            rows += _skip_all(run, skipped, reason, summary=False).rows
+    if not items:  # every identifier skipped
+        run.ui.summary("test summary", rows)
+        return StageResult("test", rows)
+    for item in items:
+        test_source_paths(config.with_(test_sources=options[item.identifier].test_sources))
     images = list(dict.fromkeys(item.image for item in items))
     for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
-    if "{project}" in config.test_command and not config.dry_run:
+    uses_project = any(needs_project(f"{o.test_command} {o.before_test}")
+                       for o in options.values())
+    if uses_project and not config.dry_run:
         for image in images:
-            _copy_project(run, image)
+            copy_project(run, image)
     return run_jobs(run, "test", _jobs(run, items))
 
 
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported
 test_script.__test__ = False  # type: ignore[attr-defined]
+test_source_paths.__test__ = False  # type: ignore[attr-defined]

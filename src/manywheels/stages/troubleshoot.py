@@ -213,7 +213,7 @@ def gather(
         if full and image.present:
             engine = EngineFacts(
                 engine.host, engine.error, engine.socket_path, engine.socket_exists,
-                engine.installed, engine.data_root, free_bytes(run, config.image),
+                engine.installed, engine.data_root, free_bytes(run, run.images()[0]),
             )
     project = project_facts(run) if full or stage in {"build", "sdist"} else None
     show = full and image is not None and image.present
@@ -275,7 +275,7 @@ def troubleshoot(
         run.ui.heading("manywheels: troubleshoot")
         run.ui.info(
             f"reading {run.config.output_dir / 'logs'} and "
-            f"{run.config.output_dir / REPORT_NAME}; probing the engine and {run.config.image}"
+            f"{run.config.output_dir / REPORT_NAME}; probing the engine and {run.images()[0]}"
         )
     facts = gather(run, min_free_gib=options.min_free_gib)
     findings = diagnose(facts)

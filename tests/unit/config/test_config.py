@@ -80,7 +80,6 @@ def test_env_python_space_separated(tmp_path: Path) -> None:
         ('python = ["cp2"]', "invalid python tag 'cp2'"),
         ("jobs = 0", "jobs"),
         ('environment = ["A"]', "KEY=VALUE"),
-        ('test-command = "pytest {tests}"', "unknown placeholder {tests}"),
         ("[tool.manywheels.publish]\nrepo = 1", "unknown key 'repo' in [tool.manywheels.publish]"),
     ],
 )

@@ -19,12 +19,15 @@ from docker.utils.socket import STDERR, frames_iter
 
 from manywheels._lock import owner_token
 from manywheels._timing import command_timer
+from manywheels.engine._docker._arch import probe_personality
 from manywheels.engine._docker._common import engine_call, gone_message, short
 from manywheels.engine._docker._stream import GATE, LineSplitter, open_gate
 from manywheels.engine._env import CA_BUNDLE_PATH, new_run_id
+from manywheels.engine._personality import Personality
 from manywheels.engine._protocol import LABEL, OWNER_LABEL, RUN_LABEL, EngineError, Sink
 from manywheels.engine._tar import SPOOL_BYTES, file_archive, pack_tree, unpack_stream
 from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoundError
+from manywheels.naming._platforms import OCI_PLATFORMS
 
 if TYPE_CHECKING:
     from manywheels.engine._docker._engine import DockerEngine
@@ -47,10 +50,14 @@ class DockerContainer:
         labels: extra labels.
         volumes: host path or named volume -> container path, mounted read-write.
         name: container name; default ``manywheels-<run_id>-<random>``.
+        arch: the image's arch (``i686``, ``aarch64``...): created with its platform
+            (``linux/386``...), checked to run after start, and every command run with the
+            personality the image's entrypoint would give it (``linux32`` for i686/armv7l:
+            :mod:`manywheels.engine._personality`); ``None``: none of that.
 
-    The container runs ``tail -f /dev/null`` under the image's entrypoint (so
-    manylinux's ``linux32`` entrypoint still applies) and is removed with
-    ``force=True`` on exit, whatever the exit reason.
+    The container runs ``tail -f /dev/null`` under the image's entrypoint and is removed
+    with ``force=True`` on exit, whatever the exit reason. Commands run through
+    ``docker exec``, which bypasses the entrypoint: hence ``arch``.
     """
 
     def __init__(
@@ -64,8 +71,11 @@ class DockerContainer:
         labels: Mapping[str, str] | None = None,
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
+        arch: str | None = None,
     ) -> None:
         self.engine = engine
+        self.arch = arch
+        self.personality = Personality()
         self.image = image
         self.env = dict(env or {})
         self.ca_bundle = ca_bundle
@@ -105,6 +115,7 @@ class DockerContainer:
         if self._container is not None:
             return
         mounts = {source: {"bind": target, "mode": "rw"} for source, target in self.volumes.items()}
+        platform = OCI_PLATFORMS.get(self.arch) if self.arch is not None else None
         try:
             container = self.engine.client.containers.create(
                 self.image,
@@ -116,9 +127,12 @@ class DockerContainer:
                 detach=True,
                 stdin_open=False,
                 tty=False,
+                platform=platform,
             )
             self._container = container
             container.start()
+            if self.arch is not None:
+                self.personality = probe_personality(self, self.arch, container)
         except docker.errors.ImageNotFound:
             self._remove_quietly()
             msg = f"image {self.image!r} is not present locally"
@@ -201,11 +215,11 @@ class DockerContainer:
         with self._call(what):
             exec_id = api.exec_create(
                 self.id,
-                ["sh", "-c", GATE, "sh", *argv],
+                ["sh", "-c", GATE, "sh", *self.personality.prefix, *argv],
                 stdin=True,
                 stdout=True,
                 stderr=True,
-                environment=dict(env or {}),
+                environment={**self.personality.env, **(env or {})},
                 workdir=cwd,
             )["Id"]
         tail: deque[str] = deque(maxlen=tail_lines)

@@ -37,6 +37,7 @@ from manywheels.engine._protocol import (
     VolumeInfo,
 )
 from manywheels.errors import EngineUnavailableError, ImageNotFoundError
+from manywheels.naming._platforms import OCI_PLATFORMS
 
 __all__ = ["DockerEngine"]
 
@@ -120,7 +121,8 @@ class DockerEngine:
     # ------------------------------------------------------------------ images
 
     def image(
-        self, ref: str, *, pull: bool = True, progress: Callable[[str], None] | None = None
+        self, ref: str, *, pull: bool = True, progress: Callable[[str], None] | None = None,
+        arch: str | None = None,
     ) -> ImageInfo:
         """Return the image ``ref``, pulling it only when it is absent locally.
 
@@ -128,6 +130,7 @@ class DockerEngine:
             ref: image reference.
             pull: pull an absent image (with a progress line per finished layer).
             progress: receives progress lines; default: discard.
+            arch: pull for this arch's platform (``aarch64`` → ``linux/arm64``).
 
         Raises:
             ImageNotFoundError: the image is absent and cannot be pulled.
@@ -148,20 +151,25 @@ class DockerEngine:
                         gone_message(self.host, f"cannot inspect {ref}", error)) from None
                 msg = f"image {ref!r} cannot be inspected: {short(error)}"
                 raise ImageNotFoundError(msg) from None
-            return self._pull(ref, progress or (lambda _line: None))
+            return self._pull(ref, progress or (lambda _line: None), arch)
 
-    def pull(self, ref: str, *, progress: Callable[[str], None] | None = None) -> ImageInfo:
-        """Pull ``ref`` from its registry (also when present). Raises ImageNotFoundError."""
+    def pull(self, ref: str, *, progress: Callable[[str], None] | None = None,
+             arch: str | None = None) -> ImageInfo:
+        """Pull ``ref`` from its registry (also when present), for ``arch``'s platform when
+        given. Raises ImageNotFoundError."""
         with self._lock:
-            return self._pull(ref, progress or (lambda _line: None))
+            return self._pull(ref, progress or (lambda _line: None), arch)
 
-    def _pull(self, ref: str, progress: Callable[[str], None]) -> ImageInfo:
+    def _pull(self, ref: str, progress: Callable[[str], None],
+              arch: str | None = None) -> ImageInfo:
         repository, tag = split_ref(ref)
         progress(f"pulling {ref} ...")
         started = time.monotonic()
         layers_done = 0
+        platform = OCI_PLATFORMS.get(arch or "")
         try:
-            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True):
+            for event in self.client.api.pull(repository, tag=tag, stream=True, decode=True,
+                                              platform=platform):
                 if isinstance(event, dict) and event.get("error"):
                     msg = (
                         f"image {ref!r} is not present locally and could not be pulled: "
@@ -208,10 +216,11 @@ class DockerEngine:
         labels: Mapping[str, str] | None = None,
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
+        arch: str | None = None,
     ) -> DockerContainer:
         """A :class:`DockerContainer` on this engine (see its arguments)."""
         return DockerContainer(self, image, env=env, ca_bundle=ca_bundle, run_id=run_id,
-                               labels=labels, volumes=volumes, name=name)
+                               labels=labels, volumes=volumes, name=name, arch=arch)
 
     def leftovers(self, run_id: str | None = None) -> list[LeftoverInfo]:
         """Containers carrying the manywheels label (of one run, when given), running or not.

@@ -1,0 +1,91 @@
+"""Reading ``[tool.cibuildwheel]`` for a project that has no ``[tool.manywheels]`` table.
+
+cibuildwheel's keys (docs/options.md) with a manywheels equivalent are used under their
+manywheels names; ``[tool.cibuildwheel.linux]`` wins over the top level; its
+``[[tool.cibuildwheel.overrides]]`` become manywheels overrides. Every other key
+(``build``, ``skip``, ``archs``, images, other platforms' tables, ...) is ignored, and
+:func:`from_cibuildwheel` says which in one line. ``CIBW_*`` environment variables are
+never read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["KEY_MAP", "CibuildwheelTable", "from_cibuildwheel"]
+
+KEY_MAP: dict[str, str] = {
+    "before-all": "before-all", "before-build": "before-build",
+    "environment": "environment", "environment-pass": "environment-pass",
+    "build-frontend": "frontend", "config-settings": "config-settings",
+    "build-verbosity": "build-verbosity", "repair-wheel-command": "repair-command",
+    "before-test": "before-test", "test-command": "test-command",
+    "test-requires": "test-requires", "test-extras": "test-extras",
+    "test-groups": "test-groups", "test-sources": "test-sources", "test-skip": "test-skip",
+    "test-environment": "test-environment", "test-timeout": "test-timeout",
+}
+"""cibuildwheel key -> manywheels key."""
+
+_SCRIPTS = {"before-all", "before-build", "before-test", "test-command", "repair-command"}
+_PLATFORMS = {"linux", "macos", "windows", "pyodide", "ios", "android"}
+
+
+@dataclass(frozen=True)
+class CibuildwheelTable:
+    """What ``[tool.cibuildwheel]`` gives: raw values by manywheels key, the raw overrides
+    (manywheels keys), and the one-line note of keys used and ignored."""
+
+    layer: dict[str, Any]
+    overrides: list[dict[str, Any]]
+    note: str
+
+
+def _value(key: str, value: Any) -> Any:
+    if key in _SCRIPTS and isinstance(value, list):  # cibuildwheel joins a list with &&
+        return " && ".join(str(v) for v in value)
+    if key == "frontend" and isinstance(value, str):  # build[uv]: manywheels uses uv anyway
+        return value.replace("build[uv]", "build", 1)
+    return value
+
+
+def _translate(table: Mapping[str, Any], where: str, used: list[str],
+               ignored: list[str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for key, value in table.items():
+        if key in KEY_MAP:
+            layer[KEY_MAP[key]] = _value(KEY_MAP[key], value)
+            used.append(where + key)
+        elif key not in _PLATFORMS and key not in {"overrides", "select", "inherit"}:
+            ignored.append(where + key)
+    return layer
+
+
+def _override(entry: Any, used: list[str], ignored: list[str]) -> dict[str, Any]:
+    if not isinstance(entry, Mapping):
+        return {"select": None}  # parse_overrides names the bad entry
+    translated = _translate(entry, "overrides.", used, ignored)
+    translated["select"] = entry.get("select")
+    inherit = entry.get("inherit", {})
+    if isinstance(inherit, Mapping):
+        translated["inherit"] = {KEY_MAP[k]: v for k, v in inherit.items() if k in KEY_MAP}
+    return translated
+
+
+def from_cibuildwheel(table: Mapping[str, Any]) -> CibuildwheelTable:
+    """Translate ``[tool.cibuildwheel]`` (and its ``linux`` table and overrides)."""
+    used: list[str] = []
+    ignored: list[str] = []
+    layer = _translate(table, "", used, ignored)
+    linux = table.get("linux", {})
+    if isinstance(linux, Mapping):
+        layer.update(_translate(linux, "linux.", used, ignored))
+    ignored += sorted(k for k in table if k in _PLATFORMS - {"linux"})
+    raw = table.get("overrides", [])
+    overrides = [_override(e, used, ignored) for e in raw] if isinstance(raw, list) else []
+    shown_used = ", ".join(dict.fromkeys(used)) or "none"
+    shown_ignored = ", ".join(dict.fromkeys(ignored)) or "none"
+    note = (f"no [tool.manywheels] table: read [tool.cibuildwheel] in pyproject.toml; used: "
+            f"{shown_used}; ignored: {shown_ignored} (CIBW_* variables are not read)")
+    return CibuildwheelTable(layer, overrides, note)
