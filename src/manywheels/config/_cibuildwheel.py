@@ -2,8 +2,10 @@
 
 cibuildwheel's keys (docs/options.md) with a manywheels equivalent are used under their
 manywheels names; ``[tool.cibuildwheel.linux]`` wins over the top level; its
-``[[tool.cibuildwheel.overrides]]`` become manywheels overrides. Every other key
-(``build``, ``skip``, ``archs``, images, other platforms' tables, ...) is ignored, and
+``[[tool.cibuildwheel.overrides]]`` become manywheels overrides (their keys of
+:data:`KEY_MAP`). ``build``, ``skip``, ``archs``, ``enable`` and the
+``manylinux-*-image``/``musllinux-*-image`` keys (:data:`SELECTION_KEYS`) are read at the
+top level and in ``linux`` only. Every other key (other platforms' tables, ...) is ignored, and
 :func:`from_cibuildwheel` says which in one line. ``CIBW_*`` environment variables are
 never read.
 """
@@ -14,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KEY_MAP", "CibuildwheelTable", "from_cibuildwheel"]
+from manywheels.config._options import IMAGE_KEYS
+
+__all__ = ["KEY_MAP", "SELECTION_KEYS", "CibuildwheelTable", "from_cibuildwheel"]
 
 KEY_MAP: dict[str, str] = {
     "before-all": "before-all", "before-build": "before-build",
@@ -26,7 +30,10 @@ KEY_MAP: dict[str, str] = {
     "test-groups": "test-groups", "test-sources": "test-sources", "test-skip": "test-skip",
     "test-environment": "test-environment", "test-timeout": "test-timeout",
 }
-"""cibuildwheel key -> manywheels key."""
+"""cibuildwheel key -> manywheels key (also in overrides)."""
+
+SELECTION_KEYS = ("build", "skip", "archs", "enable", *IMAGE_KEYS)
+"""cibuildwheel keys manywheels reads under the same name, outside overrides only."""
 
 _SCRIPTS = {"before-all", "before-build", "before-test", "test-command", "repair-command"}
 _PLATFORMS = {"linux", "macos", "windows", "pyodide", "ios", "android"}
@@ -54,7 +61,10 @@ def _translate(table: Mapping[str, Any], where: str, used: list[str],
                ignored: list[str]) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     for key, value in table.items():
-        if key in KEY_MAP:
+        if key in SELECTION_KEYS and where != "overrides.":
+            layer[key] = value
+            used.append(where + key)
+        elif key in KEY_MAP:
             layer[KEY_MAP[key]] = _value(KEY_MAP[key], value)
             used.append(where + key)
         elif key not in _PLATFORMS and key not in {"overrides", "select", "inherit"}:
