@@ -42,11 +42,12 @@ _PLATFORMS = {"linux", "macos", "windows", "pyodide", "ios", "android"}
 @dataclass(frozen=True)
 class CibuildwheelTable:
     """What ``[tool.cibuildwheel]`` gives: raw values by manywheels key, the raw overrides
-    (manywheels keys), and the one-line note of keys used and ignored."""
+    (manywheels keys), the one-line note of keys used and ignored, and the ignored keys."""
 
     layer: dict[str, Any]
     overrides: list[dict[str, Any]]
     note: str
+    ignored: tuple[str, ...] = ()
 
 
 def _value(key: str, value: Any) -> Any:
@@ -98,4 +99,4 @@ def from_cibuildwheel(table: Mapping[str, Any]) -> CibuildwheelTable:
     shown_ignored = ", ".join(dict.fromkeys(ignored)) or "none"
     note = (f"no [tool.manywheels] table: read [tool.cibuildwheel] in pyproject.toml; used: "
             f"{shown_used}; ignored: {shown_ignored} (CIBW_* variables are not read)")
-    return CibuildwheelTable(layer, overrides, note)
+    return CibuildwheelTable(layer, overrides, note, tuple(dict.fromkeys(ignored)))
