@@ -80,3 +80,24 @@ def test_enable_values_are_checked(tmp_path: Path) -> None:
 
 def test_prerelease_is_newer_than_the_newest_final() -> None:
     assert is_prerelease(CP315) and not is_prerelease(PythonTag(3, 14))
+
+
+def test_run_plan_says_what_requires_python_skipped_and_marks_prereleases(
+        tmp_path: Path) -> None:
+    """On the fake engine: one line for the skipped tags; cp315 is a pre-release."""
+    from io import StringIO
+
+    from tests.fakes.engine import FakeEngine, FakeImage
+    from tests.unit.stages import test_orchestration as orchestration
+
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
+    root = tmp_path
+    image = FakeImage(orchestration.IMAGE,
+                      pythons=("cp311-cp311", "cp312-cp312", "cp315-cp315"))
+    out = StringIO()
+    config = orchestration.make_config(root)
+    with orchestration.make_run(config, FakeEngine([image]), out) as run:
+        assert run.image_facts().prereleases == (CP315,)
+        plan = run.plan(">=3.12")
+    assert [s.python.tag for s in plan.steps] == ["cp312"]
+    assert "skipped cp311: outside requires-python >=3.12" in out.getvalue()
