@@ -33,6 +33,7 @@ from typing import Any
 
 from manywheels import __version__
 from manywheels._fsutil import atomic_write_text
+from manywheels.commands._from_cibuildwheel import manywheels_table
 from manywheels.config import OPTIONS, Config, pyproject_layer
 from manywheels.config._platforms import is_multi_platform
 from manywheels.config._project import Project
@@ -208,11 +209,14 @@ def add_register_call(text: str, path: Path) -> str | None:
     return new
 
 
-def _pyproject_action(project: Project) -> FileAction:
+def _pyproject_action(project: Project, from_cibuildwheel: bool = False) -> FileAction:
     path = project.path / "pyproject.toml"
     old = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if "manywheels" in project.pyproject.get("tool", {}):
+    tools = project.pyproject.get("tool", {})
+    if "manywheels" in tools:
         return FileAction(path, "unchanged", None, "already has [tool.manywheels]")
+    if from_cibuildwheel:
+        return _translated_action(path, old, tools.get("cibuildwheel"))
     table = render(
         "pyproject-table.toml.j2",
         options=_option_rows(publish=False),
@@ -232,6 +236,22 @@ def _pyproject_action(project: Project) -> FileAction:
     if old:
         return FileAction(path, "update", new, "appended a commented [tool.manywheels] table")
     return FileAction(path, "create", new, "with a commented [tool.manywheels] table")
+
+
+def _translated_action(path: Path, old: str, cibuildwheel: Any) -> FileAction:
+    """``--from-cibuildwheel``: append the translated table (checked like the commented one).
+
+    Raises:
+        ConfigError: no ``[tool.cibuildwheel]`` table, or the result is not valid.
+    """
+    if not isinstance(cibuildwheel, dict):
+        msg = f"{path}: --from-cibuildwheel needs a [tool.cibuildwheel] table; it has none"
+        raise ConfigError(msg)
+    table, note = manywheels_table(cibuildwheel)
+    new = old + ("" if old.endswith("\n") else "\n") + table
+    pyproject_layer(tomllib.loads(new))
+    return FileAction(path, "update", new, "appended [tool.manywheels] from "
+                      f"[tool.cibuildwheel]; {note}")
 
 
 def _noxfile_action(project_dir: Path, name: str, force: bool) -> FileAction:
@@ -309,7 +329,8 @@ def render_workflow(
 
 
 def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
-              requirement: str | None = None, arm_runners: bool = False) -> list[FileAction]:
+              requirement: str | None = None, arm_runners: bool = False,
+              from_cibuildwheel: bool = False) -> list[FileAction]:
     """Decide what ``init`` writes, computing and checking every new text first.
 
     Args:
@@ -319,13 +340,16 @@ def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
         workflow: also write the CI workflow.
         requirement: how the workflow installs manywheels (default ``manywheels>=X``).
         arm_runners: the workflow sends aarch64 entries to native arm runners.
+        from_cibuildwheel: write the ``[tool.manywheels]`` table equivalent to
+            ``[tool.cibuildwheel]`` instead of the commented one.
 
     Returns:
         One :class:`FileAction` per file, in writing order.
 
     Raises:
-        ConfigError: the noxfile is not valid Python (without ``force``), or the
-            pyproject.toml cannot take the table.
+        ConfigError: the noxfile is not valid Python (without ``force``), the
+            pyproject.toml cannot take the table, or ``from_cibuildwheel`` without a
+            ``[tool.cibuildwheel]`` table.
         SessionClashError: the noxfile defines a session named like manywheels' (also
             with ``force``; exit code 10).
     """
@@ -338,7 +362,7 @@ def plan_init(config: Config, *, force: bool = False, workflow: bool = True,
             root / "tasks.py", render("tasks.py.j2", project_name=name), "manywheels.invoke",
             force, "adds the wheels collection (invoke wheels)",
         ),
-        _pyproject_action(project),
+        _pyproject_action(project, from_cibuildwheel),
     ]
     if (root / "tasks").is_dir() and actions[1].writes:
         actions[1] = FileAction(

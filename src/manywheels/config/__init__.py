@@ -9,6 +9,7 @@ from manywheels.config._config import Config
 from manywheels.config._load import argument_parser, load_config, pyproject_layer
 from manywheels.config._options import DEFAULT_IMAGE, OPTIONS, Option, markdown_table
 from manywheels.config._project import EXCLUDED_PATHS, VCS_PATHS, Project, is_excluded
+from manywheels.config._schema import json_schema
 
 __all__ = [
     "DEFAULT_IMAGE",
@@ -20,6 +21,7 @@ __all__ = [
     "Project",
     "argument_parser",
     "is_excluded",
+    "json_schema",
     "load_config",
     "markdown_table",
     "pyproject_layer",

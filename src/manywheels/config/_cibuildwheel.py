@@ -2,8 +2,10 @@
 
 cibuildwheel's keys (docs/options.md) with a manywheels equivalent are used under their
 manywheels names; ``[tool.cibuildwheel.linux]`` wins over the top level; its
-``[[tool.cibuildwheel.overrides]]`` become manywheels overrides. Every other key
-(``build``, ``skip``, ``archs``, images, other platforms' tables, ...) is ignored, and
+``[[tool.cibuildwheel.overrides]]`` become manywheels overrides (their keys of
+:data:`KEY_MAP`). ``build``, ``skip``, ``archs``, ``enable`` and the
+``manylinux-*-image``/``musllinux-*-image`` keys (:data:`SELECTION_KEYS`) are read at the
+top level and in ``linux`` only. Every other key (other platforms' tables, ...) is ignored, and
 :func:`from_cibuildwheel` says which in one line. ``CIBW_*`` environment variables are
 never read.
 """
@@ -14,7 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["KEY_MAP", "CibuildwheelTable", "from_cibuildwheel"]
+from manywheels.config._options import IMAGE_KEYS
+
+__all__ = ["KEY_MAP", "SELECTION_KEYS", "CibuildwheelTable", "from_cibuildwheel"]
 
 KEY_MAP: dict[str, str] = {
     "before-all": "before-all", "before-build": "before-build",
@@ -26,7 +30,10 @@ KEY_MAP: dict[str, str] = {
     "test-groups": "test-groups", "test-sources": "test-sources", "test-skip": "test-skip",
     "test-environment": "test-environment", "test-timeout": "test-timeout",
 }
-"""cibuildwheel key -> manywheels key."""
+"""cibuildwheel key -> manywheels key (also in overrides)."""
+
+SELECTION_KEYS = ("build", "skip", "archs", "enable", *IMAGE_KEYS)
+"""cibuildwheel keys manywheels reads under the same name, outside overrides only."""
 
 _SCRIPTS = {"before-all", "before-build", "before-test", "test-command", "repair-command"}
 _PLATFORMS = {"linux", "macos", "windows", "pyodide", "ios", "android"}
@@ -35,11 +42,12 @@ _PLATFORMS = {"linux", "macos", "windows", "pyodide", "ios", "android"}
 @dataclass(frozen=True)
 class CibuildwheelTable:
     """What ``[tool.cibuildwheel]`` gives: raw values by manywheels key, the raw overrides
-    (manywheels keys), and the one-line note of keys used and ignored."""
+    (manywheels keys), the one-line note of keys used and ignored, and the ignored keys."""
 
     layer: dict[str, Any]
     overrides: list[dict[str, Any]]
     note: str
+    ignored: tuple[str, ...] = ()
 
 
 def _value(key: str, value: Any) -> Any:
@@ -54,7 +62,10 @@ def _translate(table: Mapping[str, Any], where: str, used: list[str],
                ignored: list[str]) -> dict[str, Any]:
     layer: dict[str, Any] = {}
     for key, value in table.items():
-        if key in KEY_MAP:
+        if key in SELECTION_KEYS and where != "overrides.":
+            layer[key] = value
+            used.append(where + key)
+        elif key in KEY_MAP:
             layer[KEY_MAP[key]] = _value(KEY_MAP[key], value)
             used.append(where + key)
         elif key not in _PLATFORMS and key not in {"overrides", "select", "inherit"}:
@@ -88,4 +99,4 @@ def from_cibuildwheel(table: Mapping[str, Any]) -> CibuildwheelTable:
     shown_ignored = ", ".join(dict.fromkeys(ignored)) or "none"
     note = (f"no [tool.manywheels] table: read [tool.cibuildwheel] in pyproject.toml; used: "
             f"{shown_used}; ignored: {shown_ignored} (CIBW_* variables are not read)")
-    return CibuildwheelTable(layer, overrides, note)
+    return CibuildwheelTable(layer, overrides, note, tuple(dict.fromkeys(ignored)))

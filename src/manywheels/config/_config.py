@@ -28,6 +28,7 @@ class Config:
 
     project_dir: Path
     python: tuple[PythonTag, ...] | None = None
+    enable: tuple[str, ...] = ()
     image: str = DEFAULT_IMAGE
     plat: str | None = None
     archs: tuple[str, ...] = ()

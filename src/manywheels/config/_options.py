@@ -22,12 +22,17 @@ from manywheels.naming._platforms import (
 )
 from manywheels.naming._policy import ARCHS
 
-__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND", "IMAGE_KEYS",
+__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND", "ENABLE_VALUES",
+           "IMAGE_KEYS",
            "OPTIONS", "Kind", "Option", "markdown_table"]
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
 """cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
+
+ENABLE_VALUES = ("cpython-prerelease", "cpython-freethreading", "pypy", "graalpy")
+"""cibuildwheel's ``enable`` groups (docs/options.md, "enable"); ``pypy`` and ``graalpy``
+are accepted for compatibility and select nothing (manywheels builds CPython only)."""
 
 IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
@@ -130,9 +135,17 @@ OPTIONS: tuple[Option, ...] = (
            "image that the project's requires-python allows",
            example=["cp311", "cp312", "cp313"],
            default_text="every CPython in the image that the project's requires-python allows "
-           "(free-threaded builds only when named)",
+           "(others skipped with one line; free-threaded builds only when named or with "
+           "`enable`, pre-releases only with `enable`)",
            meaning="Python tags: `cp312`, `cp312-cp312` and `3.12` all work (`cp313t` for "
            "free-threaded); a list in TOML, space-separated in the environment"),
+    Option("enable", "list", [],
+           "extra interpreter groups selected by default: cpython-prerelease, "
+           "cpython-freethreading (pypy, graalpy: accepted, select nothing)",
+           choices=ENABLE_VALUES, example=["cpython-freethreading"],
+           meaning="interpreters selected by default beyond final GIL CPythons (cibuildwheel's "
+           "`enable`): `cpython-freethreading` (`cp313t`, `cp314t`), `cpython-prerelease` "
+           "(an image's pre-release CPython); `pypy`, `graalpy` accepted, select nothing"),
     Option("image", "str", DEFAULT_IMAGE, "manylinux or musllinux image to build in",
            meaning="manylinux or musllinux image to build in; used locally when present, "
            "pulled otherwise"),

@@ -151,6 +151,9 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         items = tuple(_as_list(option, source, value))
         if option.key == "environment-pass":
             check_environment_pass(items, source)
+        unknown = [item for item in items if option.choices and item not in option.choices]
+        if unknown:
+            raise _type_error(option, source, unknown[0], "one of " + ", ".join(option.choices))
         return items
     if kind == "table":
         return _as_table(option, source, value)

@@ -123,7 +123,7 @@ def _cmd_init(args: argparse.Namespace, ui: UI) -> int:
     config = _config(args)
     actions = plan_init(
         config, force=args.force, workflow=not args.no_workflow, requirement=args.requirement,
-        arm_runners=args.arm_runners,
+        arm_runners=args.arm_runners, from_cibuildwheel=args.from_cibuildwheel,
     )
     verbs = {"create": "created", "update": "updated", "overwrite": "overwrote"}
     if not config.dry_run:
@@ -271,6 +271,9 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--arm-runners", action="store_true",
                       help="the workflow sends aarch64 entries to native arm runners "
                       "(ubuntu-24.04-arm)")
+    init.add_argument("--from-cibuildwheel", action="store_true",
+                      help="write the [tool.manywheels] table equivalent to the project's "
+                      "[tool.cibuildwheel]")
 
     export = command(
         "export-script", "print a standalone build-wheels.sh: docker run -v $PWD:/io IMAGE "

@@ -20,8 +20,10 @@ from manywheels.errors import ConfigError
 from manywheels.naming._policy import ARCHS, Policy, parse_policy
 
 __all__ = [
+    "NEWEST_FINAL",
     "PythonTag",
     "identifier",
+    "is_prerelease",
     "parse_install_dir",
     "parse_python_tag",
     "platform_family",
@@ -154,3 +156,16 @@ def wheel_identifier(wheel_name: str, plat_fallback: str) -> tuple[str, PythonTa
         family = platform
     name = f"{python.tag}-{family}" if python else f"{tag.interpreter}-{family}"
     return name, python
+
+
+
+NEWEST_FINAL = (3, 14)
+"""The newest CPython with a final release that this manywheels knows (as cibuildwheel
+pins its interpreters per release): a newer minor in an image is a pre-release."""
+
+
+def is_prerelease(tag: PythonTag) -> bool:
+    """Whether a tag is a pre-release CPython: newer than :data:`NEWEST_FINAL` (static, so
+    that planning needs no interpreter run; the images ship alphas to rcs of the next
+    minor under ``/opt/python``)."""
+    return (tag.major, tag.minor) > NEWEST_FINAL

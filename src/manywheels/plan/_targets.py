@@ -158,19 +158,24 @@ class ImageFacts:
         digest: its digest (or id).
         plat: its ``AUDITWHEEL_PLAT``, if set.
         pythons: the CPython tags under ``/opt/python``.
+        prereleases: those of :attr:`pythons` that are pre-release CPythons (built only
+            with ``enable = ["cpython-prerelease"]``; :func:`~manywheels.naming._tags.
+            is_prerelease` for an image asked through the engine).
     """
 
     ref: str
     digest: str | None
     plat: str | None
     pythons: tuple[PythonTag, ...]
+    prereleases: tuple[PythonTag, ...] = ()
 
 
 @dataclass(frozen=True)
 class BuildPlan:
-    """The ordered steps of a run."""
+    """The ordered steps of a run, and one-line notes of what the selection skipped."""
 
     steps: tuple[BuildStep, ...]
+    notes: tuple[str, ...] = field(default=(), compare=False)
 
     @property
     def identifiers(self) -> list[str]:
@@ -252,29 +257,30 @@ def plan_build(
         PolicyError: ``plat`` or an image's ``AUDITWHEEL_PLAT`` is not a policy.
     """
     platforms = select_platforms(config)
+    notes: list[str] = []
     if platforms is None:
         image = facts[config.image]
-        steps = _image_steps(config, image, image_policy(config, image), requires_python)
+        steps = _image_steps(config, image, image_policy(config, image), requires_python, notes)
     else:
         steps = []
         for platform in platforms:
             image = facts[platform.image]
             policy = _platform_policy(config, platform, image)
-            steps += _image_steps(config, image, policy, requires_python)
+            steps += _image_steps(config, image, policy, requires_python, notes)
     chosen = [s for s in steps if is_selected(s.identifier, config.build, config.skip)]
     if not chosen:
         msg = (f"build ({config.sources.get('build', 'default')}) and skip "
                f"({config.sources.get('skip', 'default')}) select none of: "
                + ", ".join(s.identifier for s in steps))
         raise ConfigError(msg)
-    return BuildPlan(tuple(chosen))
+    return BuildPlan(tuple(chosen), tuple(dict.fromkeys(notes)))
 
 
 def _image_steps(config: Config, image: ImageFacts, policy: Policy,
-                 requires_python: str | None) -> list[BuildStep]:
+                 requires_python: str | None, notes: list[str]) -> list[BuildStep]:
     """The steps of one image, each with its own options (overrides applied)."""
     steps = []
-    for tag in sorted(_choose(config, image, requires_python)):
+    for tag in sorted(_choose(config, image, requires_python, notes)):
         name = identifier(tag, policy)
         steps.append(BuildStep(name, tag, interpreter_path(tag), image.ref, policy.name,
                                image.digest, step_options(config, name)))
@@ -322,16 +328,21 @@ def step_options(config: Config, identifier: str) -> StepOptions:
     return StepOptions.from_config(config.with_(**changes))
 
 
-def _choose(config: Config, image: ImageFacts, requires_python: str | None) -> list[PythonTag]:
+def _choose(config: Config, image: ImageFacts, requires_python: str | None,
+            notes: list[str]) -> list[PythonTag]:
+    """The tags of one image: ``python`` when given (:func:`_check_named`), else every tag
+    of the image that ``requires_python`` and ``enable`` allow (cibuildwheel's selection:
+    docs/options.md, "build-skip" and "enable"); what requires-python drops is noted."""
     available = image.pythons
     have = ", ".join(t.tag for t in available) or "none"
     if config.python is not None:
-        missing = [t for t in config.python if t not in available]
-        if missing:
-            msg = f"python tag {missing[0].tag} is not in image {image.ref}; the image has: {have}"
-            raise PythonTagMissingError(msg)
+        _check_named(config, image, have)
         return list(config.python)
-    chosen = [t for t in available if not t.free_threaded and _allowed(t, requires_python)]
+    enabled = [t for t in available if _enabled(config, image, t)]
+    chosen = [t for t in enabled if _allowed(t, requires_python)]
+    dropped = [t.tag for t in enabled if t not in chosen]
+    if dropped:
+        notes.append(f"skipped {', '.join(dropped)}: outside requires-python {requires_python}")
     if not chosen:
         msg = (
             f"no CPython in image {image.ref} satisfies requires-python {requires_python!r}; "
@@ -339,6 +350,33 @@ def _choose(config: Config, image: ImageFacts, requires_python: str | None) -> l
         )
         raise ConfigError(msg)
     return chosen
+
+
+def _enabled(config: Config, image: ImageFacts, tag: PythonTag) -> bool:
+    """Whether ``enable`` selects a tag by default (free-threaded builds need
+    ``cpython-freethreading``, pre-releases ``cpython-prerelease``)."""
+    if tag.free_threaded and "cpython-freethreading" not in config.enable:
+        return False
+    return tag not in image.prereleases or "cpython-prerelease" in config.enable
+
+
+def _check_named(config: Config, image: ImageFacts, have: str) -> None:
+    """Raise for a named tag the image lacks, the project's requires-python (its
+    ``pyproject.toml``: checked before the sdist exists) excludes, or a pre-release without
+    ``cpython-prerelease``."""
+    requires_python = config.requires_python
+    for tag in config.python or ():
+        if tag not in image.pythons:
+            msg = f"python tag {tag.tag} is not in image {image.ref}; the image has: {have}"
+            raise PythonTagMissingError(msg)
+        if not _allowed(tag, requires_python):
+            msg = (f"python tag {tag.tag} is outside the project's requires-python "
+                   f"{requires_python}; allowed is a tag requires-python admits")
+            raise ConfigError(msg)
+        if tag in image.prereleases and "cpython-prerelease" not in config.enable:
+            msg = (f"python tag {tag.tag} is a pre-release in image {image.ref}; add "
+                   "cpython-prerelease to enable to build it")
+            raise ConfigError(msg)
 
 
 def select_targets(

@@ -33,14 +33,9 @@ from manywheels.engine import Container, Engine, ImageInfo, connect, find_ca_bun
 from manywheels.errors import ForeignRecordError, PolicyError
 from manywheels.naming._platforms import Platform
 from manywheels.naming._policy import parse_policy
-from manywheels.naming._tags import PythonTag
+from manywheels.naming._tags import PythonTag, is_prerelease
 from manywheels.plan._record import RunReport
-from manywheels.plan._targets import (
-    BuildPlan,
-    ImageFacts,
-    parse_image_pythons,
-    plan_build,
-)
+from manywheels.plan._targets import BuildPlan, ImageFacts, parse_image_pythons, plan_build
 from manywheels.stages import _before_all
 from manywheels.stages import _cache as cache
 from manywheels.stages._environment import (
@@ -307,7 +302,9 @@ class Run:
         """
         ref = ref or self.config.image
         info = self.image(ref)
-        return ImageFacts(ref, info.digest, info.plat, tuple(self.pythons(ref)))
+        pythons = tuple(self.pythons(ref))
+        pre = tuple(tag for tag in pythons if is_prerelease(tag))
+        return ImageFacts(ref, info.digest, info.plat, pythons, pre)
 
     def plan(self, requires_python: str | None) -> BuildPlan:
         """The build plan of this run's configuration (:func:`~manywheels.plan.plan_build`),
@@ -319,7 +316,10 @@ class Run:
             EmulationUnavailableError: the host cannot run a platform's arch.
         """
         facts = {image: self.image_facts(image) for image in self.images()}
-        return plan_build(self.config, facts, requires_python)
+        plan = plan_build(self.config, facts, requires_python)
+        for note in plan.notes:  # tags requires-python skipped
+            self.ui.info(note)
+        return plan
 
     def check_record(self) -> None:
         """One project per output-dir: refuse a run record of another project there, or

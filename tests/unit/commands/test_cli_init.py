@@ -241,3 +241,51 @@ def test_add_register_call_keeps_valid_python(source: str) -> None:
 def test_add_register_call_refuses_broken_python() -> None:
     with pytest.raises(ConfigError, match="line 1"):
         add_register_call("if:\n", Path("noxfile.py"))
+
+
+CIBW_TABLE = """
+[tool.cibuildwheel]
+build = "cp311-* cp312-*"
+skip = ["*-musllinux*"]
+test-command = "pytest {project}/tests"
+build-frontend = "pip"
+environment = { CFLAGS = "-O2" }
+manylinux-x86_64-image = "manylinux_2_28"
+
+[tool.cibuildwheel.linux]
+archs = ["x86_64"]
+before-all = ["yum install -y zlib-devel", "echo done"]
+
+[tool.cibuildwheel.macos]
+archs = ["arm64"]
+
+[[tool.cibuildwheel.overrides]]
+select = "cp312-*"
+test-requires = ["numpy"]
+inherit.test-requires = "append"
+"""
+
+
+def test_init_from_cibuildwheel_writes_the_equivalent_table(fresh: Path) -> None:
+    """Issue 13: --from-cibuildwheel translates like a table-less project is read."""
+    from manywheels.commands._scaffold import apply, plan_init
+
+    (fresh / "pyproject.toml").write_text(PYPROJECT + CIBW_TABLE)
+    translated = load_config(fresh, env={})
+    actions = plan_init(load_config(fresh, env={}), workflow=False, from_cibuildwheel=True)
+    pyproject = next(a for a in actions if a.path.name == "pyproject.toml")
+    assert pyproject.note.endswith("[tool.cibuildwheel] keys not translated: macos")
+    apply(actions)
+    config = load_config(fresh, env={})
+    assert config.sources["build"] == "pyproject.toml" and config.notes == ()
+    for attr in ("build", "skip", "test_command", "frontend", "environment", "archs",
+                 "manylinux_x86_64_image", "before_all", "overrides"):
+        assert getattr(config, attr) == getattr(translated, attr), attr
+    assert config.before_all == "yum install -y zlib-devel && echo done"
+
+
+def test_init_from_cibuildwheel_needs_the_table(fresh: Path) -> None:
+    from manywheels.commands._scaffold import plan_init
+
+    with pytest.raises(ConfigError, match=r"needs a \[tool\.cibuildwheel\] table"):
+        plan_init(load_config(fresh, env={}), from_cibuildwheel=True)

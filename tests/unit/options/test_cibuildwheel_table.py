@@ -65,11 +65,14 @@ def test_the_cibuildwheel_table_is_read_with_one_line(tmp_path: Path) -> None:
     assert note.startswith("no [tool.manywheels] table: read [tool.cibuildwheel]")
     used, ignored = note.split("; used: ")[1].split("; ignored: ")
     for key in ("test-command", "build-frontend", "linux.before-all", "linux.environment",
-                "overrides.test-extras"):
+                "overrides.test-extras", "build", "skip", "manylinux-x86_64-image",
+                "linux.archs"):
         assert key in used
-    for key in ("build", "skip", "manylinux-x86_64-image", "linux.archs", "macos",
-                "overrides.musllinux-x86_64-image"):
+    for key in ("macos", "overrides.musllinux-x86_64-image"):
         assert key in ignored
+    assert (config.build, config.skip, config.archs) == (("cp312-*",), ("*-musllinux*",),
+                                                          ("x86_64",))
+    assert config.manylinux_x86_64_image == "manylinux_2_28"
     assert "CIBW_* variables are not read" in note
     out = StringIO()
     Run(config, UI(Console(file=out, width=400), echo=False, live=False), host_env={})
@@ -86,3 +89,25 @@ def test_manywheels_wins_and_errors_name_the_table(tmp_path: Path) -> None:
     bad_override = project(tmp_path, "[[tool.cibuildwheel.overrides]]\ntest-extras = []\n")
     with pytest.raises(ConfigError, match=r"\[\[tool.cibuildwheel.overrides\]\] #1"):
         load_config(bad_override, env={})
+
+
+def test_selection_keys_are_read_the_linux_table_winning(tmp_path: Path) -> None:
+    """Issue 13: build, skip, archs, enable and image keys under their cibuildwheel names."""
+    config = load_config(project(tmp_path, """
+[tool.cibuildwheel]
+build = ["cp311-*", "cp312-*"]
+archs = "x86_64 aarch64"
+enable = ["cpython-freethreading"]
+musllinux-aarch64-image = "musllinux_1_1"
+[tool.cibuildwheel.linux]
+archs = ["aarch64"]
+skip = "*-musllinux_*"
+"""), env={})
+    assert config.build == ("cp311-*", "cp312-*")
+    assert config.archs == ("aarch64",)
+    assert config.skip == ("*-musllinux_*",)
+    assert config.enable == ("cpython-freethreading",)
+    assert config.musllinux_aarch64_image == "musllinux_1_1"
+    assert config.sources["archs"] == "[tool.cibuildwheel] in pyproject.toml"
+    ignored = config.notes[0].split("; ignored: ")[1]
+    assert ignored.startswith("none")
