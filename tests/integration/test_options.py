@@ -236,4 +236,4 @@ test-environment = {FROM_LINUX = "yes"}
     run = run_all(project, image=test_image, python=["cp312"])
     assert "\ncibw-test 1 yes" in log(project, "cp312-manylinux_x86_64", "test")
     (note,) = run.config.notes
-    assert "used: test-command, linux.test-environment; ignored: build" in note
+    assert "used: build, test-command, linux.test-environment; ignored: none" in note

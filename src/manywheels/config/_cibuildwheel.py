@@ -3,9 +3,12 @@
 cibuildwheel's keys (docs/options.md) with a manywheels equivalent are used under their
 manywheels names; ``[tool.cibuildwheel.linux]`` wins over the top level; its
 ``[[tool.cibuildwheel.overrides]]`` become manywheels overrides (their keys of
-:data:`KEY_MAP`). ``build``, ``skip``, ``archs``, ``enable`` and the
-``manylinux-*-image``/``musllinux-*-image`` keys (:data:`SELECTION_KEYS`) are read at the
-top level and in ``linux`` only. Every other key (other platforms' tables, ...) is ignored, and
+:data:`KEY_MAP`). ``build``, ``skip`` and ``enable`` (:data:`SELECTION_KEYS`) are read at the
+top level and in ``linux`` only. ``archs`` and the ``manylinux-*-image``/``musllinux-*-image``
+keys are reported ignored: a cibuildwheel table's arches are usually meant for CI runners
+with QEMU and quay.io images (markupsafe 3.0.4 lists five), and a run that names its one
+``image`` must not turn into ten platforms; set them in ``[tool.manywheels]``.
+Every other key (other platforms' tables, ...) is ignored, and
 :func:`from_cibuildwheel` says which in one line. ``CIBW_*`` environment variables are
 never read.
 """
@@ -15,8 +18,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from manywheels.config._options import IMAGE_KEYS
 
 __all__ = ["KEY_MAP", "SELECTION_KEYS", "CibuildwheelTable", "from_cibuildwheel"]
 
@@ -32,7 +33,7 @@ KEY_MAP: dict[str, str] = {
 }
 """cibuildwheel key -> manywheels key (also in overrides)."""
 
-SELECTION_KEYS = ("build", "skip", "archs", "enable", *IMAGE_KEYS)
+SELECTION_KEYS = ("build", "skip", "enable")
 """cibuildwheel keys manywheels reads under the same name, outside overrides only."""
 
 _SCRIPTS = {"before-all", "before-build", "before-test", "test-command", "repair-command"}

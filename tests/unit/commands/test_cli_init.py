@@ -274,7 +274,8 @@ def test_init_from_cibuildwheel_writes_the_equivalent_table(fresh: Path) -> None
     translated = load_config(fresh, env={})
     actions = plan_init(load_config(fresh, env={}), workflow=False, from_cibuildwheel=True)
     pyproject = next(a for a in actions if a.path.name == "pyproject.toml")
-    assert pyproject.note.endswith("[tool.cibuildwheel] keys not translated: macos")
+    assert pyproject.note.endswith(
+        "[tool.cibuildwheel] keys not translated: manylinux-x86_64-image, linux.archs, macos")
     apply(actions)
     config = load_config(fresh, env={})
     assert config.sources["build"] == "pyproject.toml" and config.notes == ()
