@@ -69,6 +69,7 @@ class Config:
     repository: str | None = None
     repository_url: str | None = None
     allow_untested: bool = False
+    attestations: bool = False
     build_verbosity: int = 0
     requires_python: str | None = None
     test_environment: Mapping[str, str] = field(default_factory=dict)

@@ -250,6 +250,12 @@ OPTIONS: tuple[Option, ...] = (
            example="https://test.pypi.org/legacy/", meaning="the index's upload URL (twine)"),
     Option("publish.allow-untested", "bool", False,
            "publish wheels the run report does not record as tested"),
+    Option("publish.attestations", "bool", False,
+           "sign each file with pypi-attestations (ambient OIDC identity) and upload with "
+           "twine upload --attestations",
+           meaning="sign each file with `pypi-attestations` (needs an ambient OIDC identity: "
+           "GitHub Actions with `id-token: write`) and upload with `twine upload "
+           "--attestations`; extra `manywheels[attest]`"),
     Option("test-environment", "table", {},
            "variables of the tests only, evaluated like environment (table / KEY=VALUE)",
            example={"PYTHONSAFEPATH": "1"},

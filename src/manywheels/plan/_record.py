@@ -17,7 +17,10 @@ whatever lies in dist-dir or output-dir. Shape (``version`` 2)::
           "stages": {
             "build":  {"status": "passed", "duration_s": 2.1, "wheel": "….whl", "sha256": "…",
                        "pure": false, "log": "logs/cp312-…/build.log", "run_id": "…"},
-            "repair": {"status": "passed", "wheel": "….whl", "sha256": "…", "source": "….whl"},
+            "repair": {"status": "passed", "wheel": "….whl", "sha256": "…", "source": "….whl",
+                       "sboms": [{"path": "….dist-info/sboms/auditwheel.cdx.json",
+                                  "format": "CycloneDX 1.4", "components": [{"name": "…",
+                                  "version": "…", "purl": "pkg:…"}]}]},
             "test":   {"status": "passed" | "failed" | "skipped", "duration_s": 1.0}
           }
         }
@@ -73,6 +76,9 @@ class StageRecord:
         reason: why the stage was skipped or failed.
         run_id: the run that produced this record.
         timing: wall/command/tool seconds (:mod:`manywheels._timing`).
+        sboms: repair: the SBOM files inside the repaired wheel (PEP 770,
+            ``*.dist-info/sboms/*``), each ``{"path", "format", "components": [{"name",
+            "version", "purl"}]}`` (:mod:`manywheels.stages._sbom`).
     """
 
     status: str
@@ -86,6 +92,7 @@ class StageRecord:
     reason: str | None = None
     run_id: str | None = None
     timing: dict[str, Any] | None = None
+    sboms: list[dict[str, Any]] | None = None
 
 
 @dataclass

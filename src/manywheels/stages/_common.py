@@ -29,6 +29,7 @@ from manywheels.errors import (
 from manywheels.plan._record import StageRecord
 from manywheels.stages._environment import masked_sink, secret_masker
 from manywheels.stages._run import Run
+from manywheels.stages._step_summary import append_step_summary
 
 __all__ = [
     "Job",
@@ -225,7 +226,8 @@ def _warn_unrecorded(run: Run, directory: Path, named: set[str | None]) -> None:
 
 
 def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
-    """Run the jobs, ``jobs`` at a time, and print the stage summary.
+    """Run the jobs, ``jobs`` at a time, and print the stage summary (also appended to
+    ``$GITHUB_STEP_SUMMARY`` when set: :mod:`manywheels.stages._step_summary`).
 
     A failing identifier does not stop the others unless ``fail-fast``.
 
@@ -304,6 +306,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
 
     result.rows = [rows[job.identifier] for job in jobs if job.identifier in rows]
     run.ui.summary(f"{stage} summary", result.rows, reported=True)
+    append_step_summary(run, stage, result.rows)
     if fatal:
         raise fatal[0]
     if result.failures:

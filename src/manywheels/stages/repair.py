@@ -5,7 +5,8 @@ was built in, for the policy recorded with it, into ``output-dir``. External sha
 libraries are vendored into ``<name>.libs/`` and the wheel gets the policy's platform tag
 (PEP 600). auditwheel may put several platform tags in one file name, so the names it
 writes are read from its output directory, not predicted. Pure-Python wheels are copied
-unchanged. Files in dist-dir the record does not name are ignored with a warning.
+unchanged. Files in dist-dir the record does not name are ignored with a warning. The
+record of each repaired wheel lists the SBOMs inside it (PEP 770: :mod:`._sbom`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from manywheels.stages._common import (
 )
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
+from manywheels.stages._sbom import wheel_sboms
 from manywheels.stages._script_env import export_lines
 from manywheels.stages.test import PROJECT_IN_CONTAINER, copy_project, needs_project
 
@@ -66,7 +68,7 @@ def _repair_pure(run: Run, identifier: str, wheel: str, *, pure: bool = True) ->
     run.report.record(
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
         wheel=wheel, sha256=sha256_file(config.output_dir / wheel), pure=pure, source=wheel,
-        run_id=run.run_id,
+        run_id=run.run_id, sboms=wheel_sboms(config.output_dir / wheel),
     )
     if not pure:
         return f"{wheel} (repair-command is empty: kept unrepaired)"
@@ -99,6 +101,7 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
         wheel=repaired, sha256=sha256_file(config.output_dir / repaired),
         log=f"logs/{identifier}/repair.log", source=wheel, run_id=run.run_id,
+        sboms=wheel_sboms(config.output_dir / repaired),
     )
     return repaired
 

@@ -25,6 +25,7 @@ from manywheels.stages._environment import container_environment
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines, leaked_names
+from manywheels.stages._step_summary import append_step_summary
 
 if TYPE_CHECKING:
     from manywheels.config import Config
@@ -147,6 +148,7 @@ def _skip_all(run: Run, items: list[_TestInput], reason: str = "no test-command"
         rows.append(SummaryRow(item.identifier, "skipped", None, reason))
     if summary:
         run.ui.summary("test summary", rows)
+        append_step_summary(run, "test", rows)
     return StageResult("test", rows)
 
 
@@ -220,6 +222,7 @@ def test(run: Run) -> StageResult:
             rows += _skip_all(run, skipped, reason, summary=False).rows
     if not items:  # every identifier skipped
         run.ui.summary("test summary", rows)
+        append_step_summary(run, "test", rows)
         return StageResult("test", rows)
     for item in items:
         test_source_paths(config.with_(test_sources=options[item.identifier].test_sources))

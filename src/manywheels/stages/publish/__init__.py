@@ -10,7 +10,9 @@ Nothing of it runs in a container, and credentials stay on the host. In order:
 4. **Ask the index what it has** through its simple API (:pep:`691` JSON or :pep:`503`
    HTML): :mod:`._index`. Files already there with the same hash are skipped; a file
    there with a *different* hash is an error.
-5. **Upload** the missing files one at a time with ``python -m twine upload``; when one
+5. With ``publish.attestations``, **sign** the missing files (:pep:`740`, needs an
+   ambient OIDC identity, checked right after step 2): :mod:`._attest`.
+6. **Upload** the missing files one at a time with ``python -m twine upload``; when one
    fails, the error names what went up and what did not, and a re-run uploads the rest:
    :mod:`._twine`.
 
@@ -33,6 +35,11 @@ from manywheels._ui import UI, SummaryRow
 from manywheels.config import Config
 from manywheels.errors import PublishError
 from manywheels.plan._record import RunReport
+from manywheels.stages.publish._attest import (
+    TWINE_ATTESTATIONS_FLAG,
+    check_attestations,
+    sign_all,
+)
 from manywheels.stages.publish._files import (
     check_platform_tags,
     check_release,
@@ -144,7 +151,7 @@ def publish(
 
     Args:
         config: uses ``output_dir``, ``dist_dir``, ``repository``, ``repository_url``,
-            ``allow_untested`` and ``dry_run``.
+            ``allow_untested``, ``attestations`` and ``dry_run``.
         ui: console output; twine's output also goes to ``<output-dir>/logs/publish.log``
             (not in a dry run), redacted.
         env: the environment for ``TWINE_*``, ``HOME`` (``.pypirc``) and twine's process;
@@ -157,13 +164,16 @@ def publish(
 
     Raises:
         NothingToDoError: no wheel and no sdist to publish.
-        PublishError: a check failed (nothing uploaded), the index could not be read
-            or holds a same-named file with other content, or
+        PublishError: a check failed (nothing uploaded; with ``attestations``: no
+            ambient OIDC identity, pypi-attestations missing, or signing failed), the index
+            could not be read or holds a same-named file with other content, or
             :class:`PublishUploadError`: an upload failed midway.
     """
     environ: Mapping[str, str] = os.environ if env is None else env
     ui.heading("publish")
     files, project, version = _checked_files(config, ui)
+    if config.attestations:
+        _check_attestations(config, ui, environ)
     target = resolve_target(config, environ, simple_url=simple_url)
     ui.info(
         f"publishing {project} {version}: {len(files)} file(s) to {target.upload_url} "
@@ -178,8 +188,13 @@ def publish(
             if config.dry_run:
                 return _dry_run(ui, plan)
             redact = Redactor(plan.target.secrets)
+            extra: list[str] = []
+            if config.attestations:
+                sign_all(plan.missing, env=environ, note=sink.note)
+                extra.append(TWINE_ATTESTATIONS_FLAG)
             uploaded = upload_all(
-                plan, env=environ, sink=sink, redact=redact, ui=ui, session=session
+                plan, env=environ, sink=sink, redact=redact, ui=ui, session=session,
+                extra_args=extra,
             )
     return PublishResult(
         repository_url=plan.target.upload_url,
@@ -187,6 +202,21 @@ def publish(
         uploaded=tuple(uploaded),
         skipped=tuple(plan.present),
     )
+
+
+def _check_attestations(config: Config, ui: UI, env: Mapping[str, str]) -> None:
+    """``publish.attestations``: refuse before any upload when signing cannot work
+    (:func:`~._attest.check_attestations`); a dry run only warns.
+
+    Raises:
+        PublishError: no ambient OIDC identity, or pypi-attestations missing.
+    """
+    try:
+        check_attestations(env)
+    except PublishError as error:
+        if not config.dry_run:
+            raise
+        ui.warn(f"dry run: {error}")
 
 
 def _plan(

@@ -239,6 +239,7 @@ def upload_all(
     redact: Redactor,
     ui: UI,
     session: requests.Session,
+    extra_args: Sequence[str] = (),
 ) -> list[Path]:
     """Upload ``plan.missing`` one at a time with ``twine upload``; print the summary.
 
@@ -249,6 +250,7 @@ def upload_all(
         redact: masks secrets.
         ui: console output.
         session: the index session (to check, after a failure, whether the file is there).
+        extra_args: more ``twine upload`` arguments (``--attestations``).
 
     Returns:
         The uploaded files.
@@ -267,7 +269,7 @@ def upload_all(
         try:
             returncode, lines = run_twine(
                 ["upload", "--non-interactive", "--disable-progress-bar",
-                 *target.twine_args(), str(path)],
+                 *target.twine_args(), *extra_args, str(path)],
                 env=twine_env, sink=sink, redact=redact,
             )
         except KeyboardInterrupt:
