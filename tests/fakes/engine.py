@@ -41,6 +41,7 @@ from manywheels.engine import (
     ImageSummary,
     LeftoverInfo,
     Sink,
+    StdoutLines,
     VolumeInfo,
     new_run_id,
 )
@@ -518,14 +519,9 @@ class FakeContainer:
         check: bool = True,
     ) -> str:
         """The stdout lines of a command, joined."""
-        lines: list[str] = []
-
-        def collect(line: str, stream: str) -> None:
-            if stream == "stdout":
-                lines.append(line)
-
-        self.run(command, env=env, cwd=cwd, sink=collect, check=check)
-        return "\n".join(lines)
+        collected = StdoutLines()
+        self.run(command, env=env, cwd=cwd, sink=collected, check=check)
+        return str(collected)
 
     # ------------------------------------------------------------------ files
 

@@ -29,6 +29,7 @@ from manywheels.engine._protocol import (
     ImageSummary,
     LeftoverInfo,
     Sink,
+    StdoutLines,
     VolumeInfo,
 )
 
@@ -48,6 +49,7 @@ __all__ = [
     "ImageSummary",
     "LeftoverInfo",
     "Sink",
+    "StdoutLines",
     "VolumeInfo",
     "connect",
     "find_ca_bundle",

@@ -36,6 +36,7 @@ __all__ = [
     "ImageSummary",
     "LeftoverInfo",
     "Sink",
+    "StdoutLines",
     "VolumeInfo",
 ]
 
@@ -61,6 +62,21 @@ class Sink(Protocol):
     """
 
     def __call__(self, line: str, stream: str) -> None: ...
+
+
+class StdoutLines:
+    """A :class:`Sink` keeping the stdout lines: what every ``Container.output`` returns
+    (``str(sink)``: the lines joined with newlines)."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, line: str, stream: str) -> None:
+        if stream == "stdout":
+            self.lines.append(line)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
 
 
 @dataclass(frozen=True)

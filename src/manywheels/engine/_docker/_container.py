@@ -24,7 +24,14 @@ from manywheels.engine._docker._common import engine_call, gone_message, short
 from manywheels.engine._docker._stream import GATE, LineSplitter, open_gate
 from manywheels.engine._env import CA_BUNDLE_PATH, new_run_id
 from manywheels.engine._personality import Personality
-from manywheels.engine._protocol import LABEL, OWNER_LABEL, RUN_LABEL, EngineError, Sink
+from manywheels.engine._protocol import (
+    LABEL,
+    OWNER_LABEL,
+    RUN_LABEL,
+    EngineError,
+    Sink,
+    StdoutLines,
+)
 from manywheels.engine._tar import SPOOL_BYTES, file_archive, pack_tree, unpack_stream
 from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoundError
 from manywheels.naming._platforms import OCI_PLATFORMS
@@ -262,14 +269,9 @@ class DockerContainer:
         check: bool = True,
     ) -> str:
         """Run a command and return its stdout as text. Raises CommandError (``check``)."""
-        lines: list[str] = []
-
-        def collect(line: str, stream: str) -> None:
-            if stream == "stdout":
-                lines.append(line)
-
-        self.run(command, env=env, cwd=cwd, sink=collect, check=check)
-        return "\n".join(lines)
+        collected = StdoutLines()
+        self.run(command, env=env, cwd=cwd, sink=collected, check=check)
+        return str(collected)
 
     # ------------------------------------------------------------------ files
 
