@@ -29,20 +29,18 @@ from manywheels._lock import DirectoryLock
 from manywheels._ui import UI
 from manywheels.config import Config
 from manywheels.config._platforms import select_platforms
-from manywheels.engine import Container, Engine, ImageInfo, connect, find_ca_bundle, new_run_id
+from manywheels.engine import Container, Engine, ImageInfo, connect, new_run_id
 from manywheels.errors import ForeignRecordError, PolicyError
 from manywheels.naming._platforms import Platform
 from manywheels.naming._policy import parse_policy
 from manywheels.naming._tags import PythonTag, is_prerelease
 from manywheels.plan._record import RunReport
 from manywheels.plan._targets import BuildPlan, ImageFacts, parse_image_pythons, plan_build
-from manywheels.stages import _before_all
-from manywheels.stages import _cache as cache
+from manywheels.stages._containers import RunContainers
 from manywheels.stages._environment import (
     container_environment,
     host_build_environment,
     is_secret_name,
-    reproducible_environment,
 )
 from manywheels.stages._leftovers import check_leftovers
 
@@ -82,9 +80,8 @@ class Run:
         self._owns_engine = engine is None
         self._images: dict[str, ImageInfo] = {}
         self._pythons: dict[str, list[PythonTag]] = {}
-        self._containers: dict[str, Container] = {}
-        self._before_all_done: set[str] = set()
-        self._caches: dict[str, cache.ContainerCaches] = {}
+        self.containers = RunContainers(self)
+        """This run's started containers (one per image)."""
         self._lock = threading.RLock()
         self._report: RunReport | None = None
         self._dir_locks: list[DirectoryLock] = []
@@ -115,13 +112,12 @@ class Run:
         A second Ctrl-C or SIGTERM during the removal is postponed until it is done.
         """
         with signals.deferred():
+            containers = self.containers.take_all()
             with self._lock:
-                containers, self._containers = list(self._containers.values()), {}
-                self._before_all_done.clear()
                 locks, self._dir_locks = self._dir_locks, []
             try:
                 for container in containers:
-                    self._release_caches(container)
+                    self.containers.release_caches(container)
                     container.remove()
             finally:
                 for lock in locks:
@@ -137,15 +133,6 @@ class Run:
             self._engine = None
         with contextlib.suppress(Exception):
             engine.close()
-
-    def _release_caches(self, container: Container) -> None:
-        """Remove the container's scratch ``TMPDIR`` from the cache mount (not after an
-        interrupt: a later run prunes it)."""
-        caches = self._caches.pop(container.name, None)
-        if caches is None or self.cancelled.is_set():
-            return
-        with contextlib.suppress(Exception):
-            cache.release(container, caches)
 
     def cancel(self) -> None:
         """End the run now (an interrupt): no new container starts, every container is
@@ -239,51 +226,9 @@ class Run:
             return self._images[ref]
 
     def container(self, ref: str | None = None) -> Container:
-        """The started container for an image (one per image per run)."""
-        ref = ref or self.config.image
-        with self._lock:
-            existing = self._containers.get(ref)
-            if existing is not None:
-                return existing
-            if self.cancelled.is_set():
-                msg = "the run was interrupted: no new container is started"
-                raise RuntimeError(msg)
-            info = self.image(ref)
-            self._check_leftovers()
-            # Host caches (pip, uv, ccache) mounted; a cached before-all image used as is.
-            caches = cache.container_caches(self.config, info, self.engine, self.host_env)
-            environment = container_environment(self.config, self.host_env)
-            key = _before_all.before_all_key(self.config, info, environment, self.host_env)
-            cached = cache.find_before_all_image(self.engine, key) if key else None
-            container = self.engine.container(
-                cached or ref,
-                env={**environment, **caches.env, **reproducible_environment(self.host_env)},
-                ca_bundle=find_ca_bundle(self.host_env),
-                run_id=self.run_id,
-                labels={"io.manywheels.project": str(self.config.project_dir)},
-                volumes=caches.volumes,
-                arch=self.arch(ref, info),
-            )
-            self._containers[ref] = container
-            self._caches[ref] = self._caches[container.name] = caches
-            container.start()
-            cache.prepare(container, caches)
-            if cached is not None:
-                _before_all.reuse_image(self, ref, cached, key)
-                self._before_all_done.add(ref)
-                self._enable_ccache(ref, container)
-            return container
-
-    def _enable_ccache(self, ref: str, container: Container) -> None:
-        caches = self._caches.get(ref)
-        if caches is None or not caches.ccache:
-            return
-        enabled, detail = cache.enable_ccache(container)
-        if enabled:
-            where = cache.cache_root(self.config, self.host_env)
-            self.ui.info(f"ccache: {detail}, cache in {where}")
-        else:
-            self.ui.warn(f"ccache: {detail}; compiling without it")
+        """The started container for an image (one per image per run,
+        :meth:`~manywheels.stages._containers.RunContainers.get`)."""
+        return self.containers.get(ref or self.config.image)
 
     def pythons(self, ref: str | None = None) -> list[PythonTag]:
         """The CPython tags under ``/opt/python`` in the image."""
@@ -349,24 +294,7 @@ class Run:
         Raises:
             BeforeAllError: before-all failed (exit code and last lines of output).
         """
-        ref = ref or self.config.image
-        script = self.config.before_all.strip()
-        with self._lock:
-            if ref in self._before_all_done:
-                return
-            if self.config.dry_run:
-                if script:
-                    text = _before_all.render_before_all(script, self.config.environment)
-                    self.show_script("before-all", text)
-                self._before_all_done.add(ref)
-                return
-            container = self.container(ref)
-            if ref in self._before_all_done:  # started from the cached before-all image
-                return
-            if script:
-                _before_all.run_before_all(self, ref, container, script)
-            self._enable_ccache(ref, container)
-            self._before_all_done.add(ref)
+        self.containers.ensure_before_all(ref or self.config.image)
 
     # ------------------------------------------------------------------ files
 

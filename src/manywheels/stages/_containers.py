@@ -1,0 +1,131 @@
+"""The containers of one run: one started container per image, its host caches, and
+whether ``before-all`` ran in it.
+
+:class:`~manywheels.stages._run.Run` owns one :class:`RunContainers` and delegates
+``container()`` and ``ensure_before_all()`` to it; nothing else starts a build container.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import TYPE_CHECKING
+
+from manywheels.engine import Container, find_ca_bundle
+from manywheels.stages import _before_all
+from manywheels.stages import _cache as cache
+from manywheels.stages._environment import container_environment, reproducible_environment
+
+if TYPE_CHECKING:
+    from manywheels.stages._run import Run
+
+__all__ = ["RunContainers"]
+
+
+class RunContainers:
+    """The started containers of a run, keyed by image reference.
+
+    Args:
+        run: the run whose configuration, engine, lock and console they use.
+    """
+
+    def __init__(self, run: Run) -> None:
+        self._run = run
+        self._containers: dict[str, Container] = {}
+        self._before_all_done: set[str] = set()
+        self._caches: dict[str, cache.ContainerCaches] = {}
+
+    def get(self, ref: str) -> Container:
+        """The started container for an image (started on first use, from the cached
+        before-all image when there is one).
+
+        Raises:
+            RuntimeError: the run was interrupted.
+            ImageNotFoundError, EngineError: the image is absent or the engine fails.
+        """
+        run = self._run
+        with run._lock:
+            existing = self._containers.get(ref)
+            if existing is not None:
+                return existing
+            if run.cancelled.is_set():
+                msg = "the run was interrupted: no new container is started"
+                raise RuntimeError(msg)
+            info = run.image(ref)
+            run._check_leftovers()
+            # Host caches (pip, uv, ccache) mounted; a cached before-all image used as is.
+            caches = cache.container_caches(run.config, info, run.engine, run.host_env)
+            environment = container_environment(run.config, run.host_env)
+            key = _before_all.before_all_key(run.config, info, environment, run.host_env)
+            cached = cache.find_before_all_image(run.engine, key) if key else None
+            container = run.engine.container(
+                cached or ref,
+                env={**environment, **caches.env, **reproducible_environment(run.host_env)},
+                ca_bundle=find_ca_bundle(run.host_env),
+                run_id=run.run_id,
+                labels={"io.manywheels.project": str(run.config.project_dir)},
+                volumes=caches.volumes,
+                arch=run.arch(ref, info),
+            )
+            self._containers[ref] = container
+            self._caches[ref] = self._caches[container.name] = caches
+            container.start()
+            cache.prepare(container, caches)
+            if cached is not None:
+                _before_all.reuse_image(run, ref, cached, key)
+                self._before_all_done.add(ref)
+                self._enable_ccache(ref, container)
+            return container
+
+    def ensure_before_all(self, ref: str) -> None:
+        """Run ``before-all`` once in the image's container (no-op when unset; in a dry run
+        its script is printed).
+
+        Raises:
+            BeforeAllError: before-all failed (exit code and last lines of output).
+        """
+        run = self._run
+        script = run.config.before_all.strip()
+        with run._lock:
+            if ref in self._before_all_done:
+                return
+            if run.config.dry_run:
+                if script:
+                    text = _before_all.render_before_all(script, run.config.environment)
+                    run.show_script("before-all", text)
+                self._before_all_done.add(ref)
+                return
+            container = self.get(ref)
+            if ref in self._before_all_done:  # started from the cached before-all image
+                return
+            if script:
+                _before_all.run_before_all(run, ref, container, script)
+            self._enable_ccache(ref, container)
+            self._before_all_done.add(ref)
+
+    def take_all(self) -> list[Container]:
+        """Forget every container (the caller removes them); before-all state is reset."""
+        with self._run._lock:
+            containers, self._containers = list(self._containers.values()), {}
+            self._before_all_done.clear()
+        return containers
+
+    def release_caches(self, container: Container) -> None:
+        """Remove the container's scratch ``TMPDIR`` from the cache mount (not after an
+        interrupt: a later run prunes it)."""
+        caches = self._caches.pop(container.name, None)
+        if caches is None or self._run.cancelled.is_set():
+            return
+        with contextlib.suppress(Exception):
+            cache.release(container, caches)
+
+    def _enable_ccache(self, ref: str, container: Container) -> None:
+        run = self._run
+        caches = self._caches.get(ref)
+        if caches is None or not caches.ccache:
+            return
+        enabled, detail = cache.enable_ccache(container)
+        if enabled:
+            where = cache.cache_root(run.config, run.host_env)
+            run.ui.info(f"ccache: {detail}, cache in {where}")
+        else:
+            run.ui.warn(f"ccache: {detail}; compiling without it")
