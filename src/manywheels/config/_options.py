@@ -218,11 +218,13 @@ OPTIONS: tuple[Option, ...] = (
            example=2, default_text="the CPU count", meaning="identifiers built at once"),
     Option("fail-fast", "bool", False, "stop at the first identifier that fails"),
     Option("cache", "bool", True,
-           "mount the host's pip and uv caches (and ccache's) into containers and keep "
-           "before-all results as a committed image, reused by later runs",
+           "mount the host's pip and uv caches (and ccache's) into containers, keep "
+           "before-all results as a committed image and built wheels in the wheel cache, "
+           "reused by later runs",
            meaning="mount the host's pip and uv caches (and ccache's) into containers, one "
-           "set per image, and keep `before-all` results as a committed image reused by later "
-           "runs; `--no-cache` for neither"),
+           "set per image, keep `before-all` results as a committed image and raw and "
+           "repaired wheels in the wheel cache (nothing built twice), reused by later "
+           "runs; `--no-cache` for none of them"),
     Option("cache-dir", "path", None,
            "where the host caches live; default $XDG_CACHE_HOME/manywheels "
            "(~/.cache/manywheels); relative to the project directory",

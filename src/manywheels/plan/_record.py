@@ -73,6 +73,8 @@ class StageRecord:
         log: the log, relative to output-dir.
         source: repair: the raw wheel it repaired.
         reused_from: the identifier whose wheel this one reuses (a pure wheel is built once).
+        cached: build and repair: the wheel came from the wheel cache, nothing ran
+            (:mod:`manywheels.stages._wheel_cache`).
         reason: why the stage was skipped or failed.
         run_id: the run that produced this record.
         timing: wall/command/tool seconds (:mod:`manywheels._timing`).
@@ -89,6 +91,7 @@ class StageRecord:
     log: str | None = None
     source: str | None = None
     reused_from: str | None = None
+    cached: bool | None = None
     reason: str | None = None
     run_id: str | None = None
     timing: dict[str, Any] | None = None

@@ -100,7 +100,7 @@ def clear(
     *,
     root: Path | None = None,
     engine: Engine | None = None,
-    what: Collection[str] = (*CACHE_KINDS, "before-all"),
+    what: Collection[str] = (*CACHE_KINDS, "wheels", "before-all"),
     env: Mapping[str, str] | None = None,
     everything: bool = False,
 ) -> Cleared:
@@ -116,7 +116,8 @@ def clear(
         root: the cache directory, overriding ``config``.
         engine: the engine holding named volumes and before-all images; without one,
             only host directories are cleared.
-        what: any of ``pip``, ``uv``, ``ccache``, ``before-all``.
+        what: any of ``pip``, ``uv``, ``ccache``, ``wheels`` (the wheel cache,
+            ``<cache-dir>/wheels``: :mod:`manywheels.stages._wheel_cache`), ``before-all``.
         env: environment for the default location; default ``os.environ``.
         everything: also every other manywheels cache volume and before-all image on the
             engine (``clean-cache --all``).
@@ -127,16 +128,17 @@ def clear(
     Raises:
         CacheError: an unknown cache name, or a host directory that cannot be removed.
     """
-    unknown = sorted(set(what) - {*CACHE_KINDS, "before-all"})
+    unknown = sorted(set(what) - {*CACHE_KINDS, "wheels", "before-all"})
     if unknown:
         msg = (f"unknown cache {unknown[0]!r}; allowed are "
-               + ", ".join([*CACHE_KINDS, "before-all"]))
+               + ", ".join([*CACHE_KINDS, "wheels", "before-all"]))
         raise CacheError(msg)
     if root is None:
         root = cache_root(config, env) if config is not None else default_cache_root(env)
     kinds = [kind for kind in CACHE_KINDS if kind in what]
     result = Cleared()
-    for path in list(_cache_dirs(root, kinds)):
+    wheels = [root / "wheels"] if "wheels" in what and (root / "wheels").is_dir() else []
+    for path in [*_cache_dirs(root, kinds), *wheels]:
         size = directory_size(path)
         try:
             shutil.rmtree(path)

@@ -176,7 +176,7 @@ STAGES: tuple[Stage, ...] = (
                           f"(default {MIN_FREE_GIB:g})", metavar="N", minimum=0),
           ), diagnose=False),
     Stage("clean-cache",
-          "Clear the pip, uv and ccache caches and the before-all images (cache-dir).",
+          "Clear the pip, uv, ccache and wheel caches and the before-all images (cache-dir).",
           _clean_cache, options=(
               StageOption("all", "bool", False,
                           "clear every manywheels cache volume and before-all image on the "

@@ -24,6 +24,7 @@ from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
+from manywheels.stages._wheel_cache import WheelCache, note_hit, sdist_digest
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
 
@@ -83,12 +84,36 @@ def _reuse(run: Run, target: BuildStep, reused: tuple[str, str, str]) -> str:
     return f"{wheel} (pure Python: reused from {source})"
 
 
-def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel) -> str:
+def _from_cache(run: Run, target: BuildStep, script: str, pure: _PureWheel,
+                cached: tuple[WheelCache, str]) -> str | None:
+    """The raw wheel of ``cached`` (cache, key) copied into dist-dir and recorded with
+    ``cached``; ``None`` when the cache has none (:mod:`._wheel_cache`)."""
+    cache, key = cached
+    hit = cache.restore(key, run.config.dist_dir)
+    if hit is None:
+        return None
+    is_pure_wheel = is_pure(hit.wheel)
+    if is_pure_wheel:
+        with pure.lock:
+            if (earlier := pure.get()) is not None:
+                return _reuse(run, target, earlier)
+            pure.built = (target.identifier, hit.wheel, hit.sha256)
+    log = note_hit(run, target.identifier, "build", hit, script)
+    run.report.record(target.identifier, "build", status="passed", duration_s=0.0,
+                      wheel=hit.wheel, sha256=hit.sha256, pure=is_pure_wheel, cached=True,
+                      log=log, run_id=run.run_id)
+    return f"{hit.wheel} (from the wheel cache: not built again)"
+
+
+def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel,
+               cached: tuple[WheelCache, str] | None = None) -> str:
     config = run.config
     started = time.monotonic()
     reused = pure.get()
     if reused is not None:  # a pure wheel is built once
         return _reuse(run, target, reused)
+    if cached is not None and (detail := _from_cache(run, target, script, pure, cached)):
+        return detail
     container = run.container(target.image)
     out_dir = f"{CONTAINER_ROOT}/{target.identifier}/dist"
     listed = run_stage_script(
@@ -111,6 +136,8 @@ def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel) -> st
             return _reuse(run, target, earlier)  # built concurrently: the first one is kept
         container.copy_out(f"{out_dir}/{wheel}", dest)
         sha256 = sha256_file(dest)
+        if cached is not None:
+            cached[0].store(cached[1], dest, kind="build", identifier=target.identifier)
         if is_pure_wheel:
             pure.built = (target.identifier, wheel, sha256)
     run.report.record(
@@ -127,12 +154,18 @@ def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel) -> st
     return wheel
 
 
-def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str) -> list[Job]:
+def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str,
+          sdist: str | None = None) -> list[Job]:
+    """One job per step; ``sdist``: the sdist's :func:`sdist_digest` (wheel cache on)."""
     pure = _PureWheel()
+    cache = WheelCache.for_run(run) if sdist is not None else None
     jobs = []
     for step in plan.steps:
         script = build_script(step, sdist_in_container)
-        jobs.append(Job(step.identifier, partial(_build_one, run, step, script, pure),
+        cached = None if cache is None or sdist is None else (cache, cache.build_key(
+            identifier=step.identifier, sdist=sdist, image=step.image, digest=step.digest,
+            options=step.options, script=script))
+        jobs.append(Job(step.identifier, partial(_build_one, run, step, script, pure, cached),
                         run.log_dir(step.identifier) / "build.log" if not run.config.dry_run
                         else None, script=script, label="build.sh"))
     return jobs
@@ -199,4 +232,5 @@ def build(run: Run) -> StageResult:
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,
             arch=step.arch, plat=step.plat, sdist_sha256=sdist_sha256,
         )
-    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container))
+    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container,
+                                        sdist_digest(sdist.path)))

@@ -21,7 +21,7 @@ from manywheels.config._options import DEFAULT_REPAIR_COMMAND
 from manywheels.config._placeholders import fill_placeholders
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._record import StageRecord
-from manywheels.plan._targets import step_options
+from manywheels.plan._targets import StepOptions, step_options
 from manywheels.stages._common import (
     Job,
     StageResult,
@@ -33,6 +33,7 @@ from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._sbom import wheel_sboms
 from manywheels.stages._script_env import export_lines
+from manywheels.stages._wheel_cache import WheelCache, note_hit
 from manywheels.stages.test import PROJECT_IN_CONTAINER, copy_project, needs_project
 
 __all__ = ["repair", "repair_script"]
@@ -75,10 +76,27 @@ def _repair_pure(run: Run, identifier: str, wheel: str, *, pure: bool = True) ->
     return f"{wheel} (pure Python: copied, nothing to repair)"
 
 
+def _from_cache(run: Run, identifier: str, wheel: str, script: str,
+                cached: tuple[WheelCache, str]) -> str | None:
+    """The repaired wheel of ``cached`` (cache, key) copied into output-dir and recorded
+    with ``cached``; ``None`` when the cache has none (:mod:`._wheel_cache`)."""
+    hit = cached[0].restore(cached[1], run.config.output_dir)
+    if hit is None:
+        return None
+    run.report.record(
+        identifier, "repair", status="passed", duration_s=0.0, wheel=hit.wheel,
+        sha256=hit.sha256, log=note_hit(run, identifier, "repair", hit, script), source=wheel,
+        cached=True, run_id=run.run_id, sboms=wheel_sboms(hit.path),
+    )
+    return f"{hit.wheel} (from the wheel cache: not repaired again)"
+
+
 def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
-                script: str) -> str:
+                script: str, cached: tuple[WheelCache, str] | None = None) -> str:
     config = run.config
     started = time.monotonic()
+    if cached is not None and (detail := _from_cache(run, identifier, wheel, script, cached)):
+        return detail
     container = run.container(image)
     base = f"{CONTAINER_ROOT}/{identifier}"
     out_dir = f"{base}/repaired"
@@ -97,6 +115,9 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
         raise NoWheelBuiltError(msg)
     repaired = names[0]
     container.copy_out(f"{out_dir}/{repaired}", config.output_dir / repaired)
+    if cached is not None:
+        cached[0].store(cached[1], config.output_dir / repaired, kind="repair",
+                        identifier=identifier)
     run.report.record(
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
         wheel=repaired, sha256=sha256_file(config.output_dir / repaired),
@@ -104,6 +125,21 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
         sboms=wheel_sboms(config.output_dir / repaired),
     )
     return repaired
+
+
+def _cache_key(run: Run, identifier: str, record: StageRecord, *, plat: str,
+               options: StepOptions, script: str) -> tuple[WheelCache, str] | None:
+    """The wheel cache and the key of one repair (``None``: the cache is off)."""
+    cache = WheelCache.for_run(run)
+    if cache is None or record.sha256 is None:
+        return None
+    target = run.report.target(identifier)
+    project = needs_project(options.repair_command)
+    key = cache.repair_key(
+        identifier=identifier, raw_sha256=record.sha256, plat=plat, options=options,
+        digest=target.image_digest if target else None, script=script,
+        sdist_sha256=run.report.project.sdist_sha256 if project else None)
+    return cache, key
 
 
 def _job(run: Run, identifier: str, record: StageRecord) -> Job:
@@ -119,8 +155,9 @@ def _job(run: Run, identifier: str, record: StageRecord) -> Job:
     script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat,
                            options.environment, command)
     log = None if run.config.dry_run else run.log_dir(identifier) / "repair.log"
+    cached = _cache_key(run, identifier, record, plat=plat, options=options, script=script)
     return Job(identifier, partial(_repair_one, run, identifier, wheel, image, plat=plat,
-                                    script=script),
+                                    script=script, cached=cached),
                log, script=script, label="repair.sh")
 
 
