@@ -100,9 +100,12 @@ class Chain:
     (the engine went away, the output cannot be written, ...).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, pipelined: bool = False) -> None:
         self._failed = False
         self._run: Run | None = None
+        self.pipelined = pipelined
+        """Pipeline the chain per identifier (:mod:`manywheels.stages._pipeline`): set
+        when the front end runs the whole chain, not a single stage."""
         self.lines: list[str] = []
         """The closing lines of the last :meth:`finish` (counts, output-dir)."""
 
@@ -253,6 +256,10 @@ def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> 
             run = shared_run(config)
             if chain is not None:
                 chain.note_run(run)
+                if chain.pipelined and stage.chain == 0:
+                    from manywheels.stages._pipeline import request  # noqa: PLC0415
+
+                    request(run)
             try:
                 stage.function(run, values)
             finally:

@@ -166,7 +166,7 @@ def _prepare(args: argparse.Namespace, stage: Stage) -> Prepare:
 
 
 def _cmd_wheels(args: argparse.Namespace, ui: UI) -> int:  # noqa: ARG001 - the run's UI
-    chain = Chain()
+    chain = Chain(pipelined=True)
     with using_frontend("cli"):
         for stage in CHAIN:
             failure = run_stage(stage, _prepare(args, stage), chain=chain)

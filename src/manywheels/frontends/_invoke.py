@@ -230,7 +230,7 @@ def collection() -> tuple[Collection, dict[str, Task[Any]]]:
     set"), so invoke maps ``INVOKE_WHEELS_<KEY>`` to it.
     """
     ns = Collection(SECTION)
-    ns.add_task(_chain_task(Chain()))
+    ns.add_task(_chain_task(Chain(pipelined=True)))
     tasks = {stage.name: stage_task(stage) for stage in STAGES}
     for task in tasks.values():
         ns.add_task(task)

@@ -2,7 +2,9 @@
 
 :func:`register` adds one session per stage (``wheels-build``, ``wheels-repair``,
 ``wheels-test``, ``wheels-publish``, ``wheels-troubleshoot``, ``wheels-clean-cache``)
-and the chain ``wheels`` (build -> repair -> test with nox's ``requires=``), all
+and the chain ``wheels`` (build -> repair -> test with nox's ``requires=``; when nox was
+asked for ``wheels``, its build session pipelines the identifiers into repair and test:
+:func:`chain_requested`), all
 ``default=False`` and ``python=False``. :data:`STAGE_FUNCTIONS` holds the stage bodies
 as plain functions for a user's own sessions (``manywheels.nox.build(session, **overrides)``).
 
@@ -15,8 +17,10 @@ aborts nox with the error's own code.
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +35,7 @@ from manywheels.errors import ExitCode
 from manywheels.frontends._adapter import Chain, parse_stage_args, resolve_config, run_stage
 from manywheels.stages._registry import CHAIN, CHAIN_HELP, STAGES, Stage
 
-__all__ = ["STAGE_FUNCTIONS", "register"]
+__all__ = ["STAGE_FUNCTIONS", "chain_requested", "register"]
 
 SessionFunction = Callable[[Session], None]
 
@@ -50,6 +54,8 @@ def _run_session(session: Session, stage: Stage, project_dir: Path | None,
                     for key, value in overrides.items()}
         return resolve_config(project_dir, overrides=resolved, flags=flags), options
 
+    if chain is not None and stage.chain == 0:
+        chain.pipelined = chain_requested(prefix)
     try:
         with using_frontend("nox", prefix):
             failure = run_stage(stage, prepare, chain=chain)
@@ -124,6 +130,28 @@ def register(prefix: str = "wheels", *, project_dir: str | Path | None = None,
     chain_session.__doc__ = CHAIN_HELP
     _register_once(prefix, prefix, chain_session,
                    requires=[f"{prefix}-{stage.name}" for stage in CHAIN])
+
+
+def chain_requested(prefix: str, argv: Sequence[str] | None = None,
+                    env: Mapping[str, str] | None = None) -> bool:
+    """Whether nox was asked for the chain session ``prefix`` (``nox -s wheels``,
+    ``--session``/``--sessions``/``-e``, or ``NOXSESSION``), so its build session may
+    pipeline the chain (:mod:`manywheels.stages._pipeline`); ``False`` when only single
+    stage sessions were asked for.
+
+    Args:
+        prefix: the chain session's name.
+        argv: nox's command line, default ``sys.argv[1:]``.
+        env: the environment, default ``os.environ``.
+    """
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+    parser.add_argument("-s", "-e", "--session", "--sessions", dest="sessions", nargs="*",
+                        action="extend", default=[])
+    known, _ = parser.parse_known_args(list(sys.argv[1:] if argv is None else argv))
+    names = [name.strip() for value in known.sessions for name in value.split(",")]
+    source = os.environ if env is None else env
+    names += [name.strip() for name in source.get("NOXSESSION", "").split(",")]
+    return prefix in names
 
 
 def _caller_dir() -> Path:

@@ -20,6 +20,7 @@ from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._frontend_args import frontend_extra_args
+from manywheels.stages._pipeline import run_build_jobs
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines
@@ -232,5 +233,5 @@ def build(run: Run) -> StageResult:
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,
             arch=step.arch, plat=step.plat, sdist_sha256=sdist_sha256,
         )
-    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container,
-                                        sdist_digest(sdist.path)))
+    return run_build_jobs(run, plan, _jobs(run, plan, sdist_in_container,
+                                           sdist_digest(sdist.path)))

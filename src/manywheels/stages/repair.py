@@ -29,6 +29,7 @@ from manywheels.stages._common import (
     run_stage_script,
     select_recorded,
 )
+from manywheels.stages._pipeline import collect
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._sbom import wheel_sboms
@@ -36,7 +37,7 @@ from manywheels.stages._script_env import export_lines
 from manywheels.stages._wheel_cache import WheelCache, note_hit
 from manywheels.stages.test import PROJECT_IN_CONTAINER, copy_project, needs_project
 
-__all__ = ["repair", "repair_script"]
+__all__ = ["repair", "repair_job", "repair_script"]
 
 
 def repair_command(template: str, plat: str) -> str:
@@ -161,6 +162,16 @@ def _job(run: Run, identifier: str, record: StageRecord) -> Job:
                log, script=script, label="repair.sh")
 
 
+def repair_job(run: Run, identifier: str) -> Job:
+    """The repair job of one identifier whose build passed (the pipelined chain:
+    :mod:`._pipeline`).
+
+    Raises:
+        KeyError: the record names no passed build of the identifier.
+    """
+    return _job(run, identifier, run.report.current("build")[identifier])
+
+
 def _dry_run_plan(run: Run) -> list[Job]:
     """Jobs for the wheels the build stage would make (a dry run before any build)."""
     jobs = []
@@ -191,6 +202,8 @@ def repair(run: Run) -> StageResult:
     """
     config = run.config
     run.ui.heading("manywheels: repair")
+    if (pipelined := collect(run, "repair")) is not None:
+        return pipelined
     if config.dry_run and not run.report.current("build"):
         return run_jobs(run, "repair", _dry_run_plan(run))
     inputs = select_recorded(run, "build", config.dist_dir)

@@ -22,6 +22,7 @@ from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path, step_options
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
 from manywheels.stages._environment import container_environment
+from manywheels.stages._pipeline import collect
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines, leaked_names
@@ -30,7 +31,7 @@ from manywheels.stages._step_summary import append_step_summary
 if TYPE_CHECKING:
     from manywheels.config import Config
 
-__all__ = ["PROJECT_IN_CONTAINER", "test", "test_script"]
+__all__ = ["PROJECT_IN_CONTAINER", "test", "test_job", "test_script"]
 
 PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 """Where the project tree is copied for ``{project}`` in the test-command."""
@@ -169,6 +170,23 @@ def _jobs(run: Run, items: list[_TestInput]) -> list[Job]:
     return jobs
 
 
+def test_job(run: Run, identifier: str) -> Job:
+    """The test job of one identifier whose repair passed (the pipelined chain:
+    :mod:`._pipeline`).
+
+    Raises:
+        KeyError: the record names no passed repair of the identifier.
+        ConfigError: an unknown ``test-groups`` group.
+    """
+    record = run.report.current("repair")[identifier]
+    target = run.report.target(identifier)
+    tag = identifier.split("-", maxsplit=1)[0]
+    python = parse_python_tag((target.python if target and target.python else None) or tag)
+    image = (target.image if target else None) or run.config.image
+    return _jobs(run, [_TestInput(identifier, str(record.wheel), image,
+                                  interpreter_path(python))])[0]
+
+
 def _inputs(run: Run) -> list[_TestInput]:
     """The repaired wheels of the current sdist (from the run record); before any build
     in a dry run, placeholders for the wheels the plan would make."""
@@ -206,6 +224,8 @@ def test(run: Run) -> StageResult:
     """
     config = run.config
     run.ui.heading("manywheels: test")
+    if (pipelined := collect(run, "test")) is not None:
+        return pipelined
     items = _inputs(run)
     if not config.dry_run:
         run.lock_outputs()
@@ -240,3 +260,4 @@ def test(run: Run) -> StageResult:
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported
 test_script.__test__ = False  # type: ignore[attr-defined]
 test_source_paths.__test__ = False  # type: ignore[attr-defined]
+test_job.__test__ = False  # type: ignore[attr-defined]

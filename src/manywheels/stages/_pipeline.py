@@ -1,0 +1,266 @@
+"""Per-identifier pipelining of the ``wheels`` chain: an identifier is repaired as soon as
+its own build passed, and tested as soon as its own repair passed, while other
+identifiers still build (no stage barrier).
+
+Only the chain asks for it (:func:`request`: ``manywheels wheels``, ``invoke wheels``,
+``nox -s wheels``); a single stage runs as before. The build stage runs its jobs as
+always (:func:`run_build_jobs`) and hands each identifier whose build passed to a pool
+of ``jobs`` workers that runs that identifier's repair job, then its test job — the
+same jobs, scripts, logs and record entries the repair and test stages make. When the
+chain then calls the repair and the test stage, each waits for its pipelined jobs and
+prints its summary and raises as :func:`~manywheels.stages._common.run_jobs` would
+(:func:`collect`): the record, the exit codes and what the chain does after failed
+identifiers are the same as without pipelining.
+
+Not pipelined (the stages then run one after another, as single stages do): a dry run,
+``fail-fast``; the tests also not when an identifier has no test-command or is in
+``test-skip``, or a ``test-sources`` path or a ``test-groups`` group is wrong (the test
+stage then reports it as usual). Ctrl-C or SIGTERM while pipelined jobs run removes the
+run's containers, waits for the jobs and records the unfinished ones ``interrupted``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import weakref
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from manywheels import _signals as signals
+from manywheels._ui import SummaryRow
+from manywheels.config._selectors import group_requirements, matches_any
+from manywheels.errors import (
+    CommandError,
+    ConfigError,
+    ManywheelsError,
+    StageFailedError,
+)
+from manywheels.plan._targets import step_options
+from manywheels.stages._common import Job, StageResult, _timed, fatal_error, run_jobs
+from manywheels.stages._step_summary import append_step_summary
+
+if TYPE_CHECKING:
+    from manywheels.plan._targets import BuildPlan
+    from manywheels.stages._run import Run
+
+__all__ = ["Pipeline", "collect", "request", "run_build_jobs"]
+
+_REQUESTED: weakref.WeakSet[Run] = weakref.WeakSet()
+_ACTIVE: weakref.WeakKeyDictionary[Run, Pipeline] = weakref.WeakKeyDictionary()
+_GRACE_S = 60.0
+
+
+def request(run: Run) -> None:
+    """Pipeline the next build stage of ``run`` (the chain's front ends call this)."""
+    _REQUESTED.add(run)
+
+
+def run_build_jobs(run: Run, plan: BuildPlan, jobs: Sequence[Job]) -> StageResult:
+    """The build stage's jobs: :func:`~manywheels.stages._common.run_jobs`, pipelined
+    into repair and test when the chain asked for it (:func:`request`)."""
+    asked = run in _REQUESTED
+    _REQUESTED.discard(run)
+    _ACTIVE.pop(run, None)
+    if not asked or run.config.dry_run or run.config.fail_fast:
+        return run_jobs(run, "build", jobs)
+    pipeline = Pipeline(run, plan)
+    _ACTIVE[run] = pipeline
+    wrapped = [replace(job, work=pipeline.then_repair(job)) for job in jobs]
+    try:
+        return run_jobs(run, "build", wrapped)
+    except StageFailedError:
+        raise  # identifiers failed: the others go on being repaired and tested
+    except BaseException as error:
+        _ACTIVE.pop(run, None)
+        pipeline.abort(error)
+        raise
+
+
+def collect(run: Run, stage: str) -> StageResult | None:
+    """The result of ``stage`` (``repair`` or ``test``) when its jobs were pipelined:
+    waits for them, prints the stage summary; ``None`` when the stage has to run as a
+    stage (not pipelined, or no job to wait for).
+
+    Raises:
+        StageFailedError: the stage failed for one or more identifiers.
+        EngineUnavailableError, OutputError: the engine went away, an output could not
+            be written.
+    """
+    pipeline = _ACTIVE.get(run)
+    if pipeline is None:
+        return None
+    if stage == "test" or not pipeline.tests:
+        _ACTIVE.pop(run, None)
+    return pipeline.collect(stage)
+
+
+class Pipeline:
+    """The repair and test jobs of one pipelined chain.
+
+    Args:
+        run: the run.
+        plan: the build plan (the identifiers, their images and options).
+    """
+
+    def __init__(self, run: Run, plan: BuildPlan) -> None:
+        self.run = run
+        self.order = [step.identifier for step in plan.steps]
+        self.pool = ThreadPoolExecutor(max_workers=max(1, run.config.effective_jobs),
+                                       thread_name_prefix="mw-pipeline")
+        self.futures: dict[str, dict[str, Future[SummaryRow]]] = {"repair": {}, "test": {}}
+        self.fatal: list[ManywheelsError] = []
+        self.lock = threading.Lock()
+        self.stopped = False
+        self.tests = self._prepare(plan)
+
+    def _prepare(self, plan: BuildPlan) -> bool:
+        """What the repair and test stages do before their jobs (output-dir, the project
+        copy); whether the tests are pipelined too."""
+        from manywheels.stages.test import copy_project, needs_project, test_source_paths  # noqa: PLC0415
+
+        config = self.run.config
+        config.output_dir.mkdir(parents=True, exist_ok=True)
+        tests = True
+        needs = False
+        pyproject = config.read_project().pyproject
+        for step in plan.steps:
+            options = step_options(config, step.identifier)
+            needs = needs or needs_project(options.repair_command)
+            if options.test_command is None or matches_any(step.identifier, config.test_skip):
+                tests = False
+                continue
+            needs = needs or needs_project(f"{options.test_command} {options.before_test}")
+            try:
+                test_source_paths(config.with_(test_sources=options.test_sources))
+                if options.test_groups:
+                    group_requirements(pyproject, options.test_groups)
+            except ConfigError:
+                tests = False  # the test stage reports it, as a stage
+        if needs:
+            for image in dict.fromkeys(step.image for step in plan.steps):
+                copy_project(self.run, image)
+        return tests
+
+    # ------------------------------------------------------------------ jobs
+
+    def then_repair(self, job: Job) -> Callable[[], str]:
+        """``job``'s work, then the identifier's repair job queued when it passed."""
+        work = job.work
+
+        def build_then_queue() -> str:
+            detail = work()
+            self._submit("repair", job.identifier)
+            return detail
+
+        return build_then_queue
+
+    def _submit(self, stage: str, identifier: str) -> None:
+        with self.lock:
+            if self.stopped:
+                return
+            self.futures[stage][identifier] = self.pool.submit(self._run, stage, identifier)
+
+    def _run(self, stage: str, identifier: str) -> SummaryRow:
+        from manywheels.stages.repair import repair_job  # noqa: PLC0415
+        from manywheels.stages.test import test_job  # noqa: PLC0415
+
+        started = time.monotonic()
+        try:
+            job = repair_job(self.run, identifier) if stage == "repair" \
+                else test_job(self.run, identifier)
+        except Exception as error:  # noqa: BLE001 - reported as the identifier's failure
+            job = Job(identifier, _raise(error))
+        row = self._execute(stage, job, started)
+        self.run.ui.result(stage, row)
+        if stage == "repair" and row.status == "passed" and self.tests:
+            self._submit("test", identifier)
+        return row
+
+    def _execute(self, stage: str, job: Job, started: float) -> SummaryRow:
+        """One job as :func:`~manywheels.stages._common.run_jobs` runs it: its row."""
+        run = self.run
+        where = f"; log: {job.log}" if job.log else ""
+        try:
+            detail = _timed(run, stage, job)
+        except Exception as error:  # noqa: BLE001 - one identifier's failure never loses the others
+            took = time.monotonic() - started
+            if run.cancelled.is_set():
+                return SummaryRow(job.identifier, "interrupted", took, "interrupted")
+            stop = fatal_error(error, run)
+            if stop is not None:
+                with self.lock:
+                    self.fatal.append(stop)
+                    self.stopped = True
+                return SummaryRow(job.identifier, "failed", took, str(stop))
+            if isinstance(error, CommandError):
+                last = next((line for line in reversed(error.tail) if line.strip()), "")
+                reason = f"exit code {error.returncode}{where}" + (
+                    f" — {last.strip()}" if last else "")
+            elif isinstance(error, ManywheelsError):
+                reason = f"{error}{where}"
+            else:
+                reason = f"{type(error).__name__}: {error}{where}"
+            return SummaryRow(job.identifier, "failed", took, reason, log=job.log)
+        return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
+
+    # ------------------------------------------------------------------ results
+
+    def collect(self, stage: str) -> StageResult | None:
+        """Wait for the stage's jobs; the summary, as ``run_jobs`` prints it."""
+        with self.lock:
+            futures = dict(self.futures[stage])
+        if not futures and not self.fatal:
+            if stage == "test" or not self.tests:
+                self.pool.shutdown(wait=True)
+            return None
+        try:
+            wait(futures.values())
+        except BaseException as error:
+            self.abort(error)
+            raise
+        if stage == "test" or not self.tests:
+            self.pool.shutdown(wait=True)
+        run = self.run
+        rows = {identifier: future.result() for identifier, future in futures.items()}
+        result = StageResult(stage, [rows[i] for i in self.order if i in rows])
+        result.failures = {row.identifier: row.detail for row in result.rows
+                           if row.status == "failed"}
+        run.ui.summary(f"{stage} summary", result.rows, reported=True)
+        append_step_summary(run, stage, result.rows)
+        if self.fatal:
+            raise self.fatal[0]
+        if result.failures:
+            raise StageFailedError(stage, result.failures)
+        return result
+
+    def abort(self, error: BaseException) -> None:
+        """The chain stops (an interrupt, the engine gone): queued jobs are dropped; on an
+        interrupt the run's containers are removed first. The running jobs are waited for
+        and the unfinished ones recorded ``interrupted``."""
+        with signals.deferred(reraise=False):
+            with self.lock:
+                self.stopped = True
+                pending = {(stage, identifier): future
+                           for stage, futures in self.futures.items()
+                           for identifier, future in futures.items()}
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            interrupted = signals.exit_code_for(error) is not None
+            if interrupted:
+                self.run.cancel()
+            wait(pending.values(), timeout=_GRACE_S)
+            for (stage, identifier), future in pending.items():
+                if future.done() and not future.cancelled():
+                    continue
+                with contextlib.suppress(Exception):
+                    self.run.report.record(identifier, stage, status="interrupted")
+
+
+def _raise(error: Exception) -> Callable[[], str]:
+    def work() -> str:
+        raise error
+
+    return work

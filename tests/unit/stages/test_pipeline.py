@@ -1,0 +1,171 @@
+"""The pipelined chain (stages/_pipeline.py) on the in-memory engine: an identifier is
+repaired and tested as soon as its own build passed, while another still builds; single
+stages keep their barriers; failures keep the chain's behaviour."""
+
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from manywheels.errors import StageFailedError
+from manywheels.stages import _pipeline
+from manywheels.stages.repair import repair
+from manywheels.stages.test import test as stage_test
+from tests.fakes.engine import Call, Reply
+from tests.unit.stages.test_orchestration import (
+    KIND,
+    Builder,
+    build_stage,
+    engine_with,
+    host_sdist,  # noqa: F401 - fixture
+    make_config,
+    make_run,
+    project,  # noqa: F401 - fixture
+)
+
+FIRST, SECOND = f"cp312-{KIND}", f"cp313-{KIND}"
+TEST = re.compile(r"test the repaired wheel of (\S+) in a fresh")
+
+
+class Recorder(Builder):
+    """A :class:`Builder` that also answers test scripts, notes the order of events
+    (``build-start cp312…``, ``build-end …``, ``test …``) and holds the build of
+    ``held`` until the test of ``release`` started (or a generous deadline passed:
+    then ``released`` stays unset and the test fails on the order, not on time)."""
+
+    def __init__(self, held: str | None = None, release: str | None = None,
+                 fail: str | None = None, fail_test: str | None = None) -> None:
+        super().__init__(fail=fail)
+        self.held, self.release, self.fail_test = held, release, fail_test
+        self.events: list[str] = []
+        self.released = threading.Event()
+
+    def note(self, event: str) -> None:
+        with self.lock:
+            self.events.append(event)
+
+    def __call__(self, call: Call) -> Reply | None:
+        script = call.script or ""
+        if (match := TEST.search(script)) is not None:
+            identifier = match.group(1)
+            self.note(f"test {identifier}")
+            if identifier == self.release:
+                self.released.set()
+            return (1, ["AssertionError: boom"]) if identifier == self.fail_test else (0, ["ok"])
+        if (match := self.BUILD.search(script)) is not None:
+            identifier = match.group(1)
+            self.note(f"build-start {identifier}")
+            if identifier == self.held:
+                self.released.wait(timeout=60)
+            reply = self.build(call, identifier)
+            self.note(f"build-end {identifier}")
+            return reply
+        return super().__call__(call)
+
+
+def chain(run: object) -> list[object]:
+    """The chain as the front ends run it: request, then build, repair, test; errors of
+    identifiers that failed let it go on."""
+    results: list[object] = []
+    _pipeline.request(run)  # type: ignore[arg-type]
+    for stage in (build_stage.build, repair, stage_test):
+        try:
+            results.append(stage(run))  # type: ignore[operator]
+        except StageFailedError as error:  # noqa: PERF203 - one per stage
+            results.append(error)
+    return results
+
+
+def test_an_identifiers_test_starts_before_anothers_build_ends(
+        project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    recorder = Recorder(held=SECOND, release=FIRST)
+    config = make_config(project, test_command="python -c 'import purepkg'")
+    with make_run(config, engine_with(recorder)) as run:
+        build, repaired, tested = chain(run)
+        assert recorder.released.is_set()
+        events = recorder.events
+        assert events.index(f"test {FIRST}") < events.index(f"build-end {SECOND}")
+        for result, stage in ((build, "build"), (repaired, "repair"), (tested, "test")):
+            assert [(row.identifier, row.status) for row in result.rows] == [  # type: ignore[attr-defined]
+                (FIRST, "passed"), (SECOND, "passed")], stage
+        # The record is the one the stages make one after another.
+        for identifier in (FIRST, SECOND):
+            stages = run.report.targets[identifier]["stages"]
+            assert {stage: stages[stage]["status"] for stage in stages} == {
+                "build": "passed", "repair": "passed", "test": "passed"}
+            assert stages["repair"]["source"] == stages["build"]["wheel"]
+            assert stages["test"]["wheel"] == stages["repair"]["wheel"]
+            assert set(stages["test"]["timing"]) == {"wall_s", "command_s", "tool_s", "commands"}
+
+
+def test_single_stages_keep_their_barrier(project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    recorder = Recorder()
+    config = make_config(project, test_command="python -c 'import purepkg'")
+    with make_run(config, engine_with(recorder)) as run:
+        build_stage.build(run)
+        built = list(recorder.events)
+        assert sorted(built) == sorted([f"build-start {FIRST}", f"build-end {FIRST}",
+                                        f"build-start {SECOND}", f"build-end {SECOND}"])
+        repair(run)
+        assert recorder.events == built  # repair ran no test
+        stage_test(run)
+        assert recorder.events[len(built):] in (
+            [f"test {FIRST}", f"test {SECOND}"], [f"test {SECOND}", f"test {FIRST}"])
+
+
+def test_failures_keep_the_chains_behaviour(project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    """A failed build is neither repaired nor tested; a failed test fails the test stage;
+    the others pass; each stage raises StageFailedError naming its own failures."""
+    recorder = Recorder(fail="cp313", fail_test=FIRST)
+    config = make_config(project, test_command="python -c 'import purepkg'")
+    with make_run(config, engine_with(recorder)) as run:
+        build, repaired, tested = chain(run)
+        assert isinstance(build, StageFailedError) and list(build.failures) == [SECOND]
+        assert [(row.identifier, row.status) for row in repaired.rows] == [  # type: ignore[attr-defined]
+            (FIRST, "passed")]
+        assert isinstance(tested, StageFailedError) and list(tested.failures) == [FIRST]
+        assert "exit code 1" in tested.failures[FIRST]
+        assert f"test {SECOND}" not in recorder.events
+        assert run.report.targets[SECOND]["stages"] == {
+            "build": run.report.targets[SECOND]["stages"]["build"]}
+        assert run.report.stage(FIRST, "test")["status"] == "failed"
+
+
+def test_without_a_test_command_the_test_stage_runs_as_a_stage(
+        project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    recorder = Recorder()
+    config = make_config(project)
+    with make_run(config, engine_with(recorder)) as run:
+        _, repaired, tested = chain(run)
+        assert [row.status for row in repaired.rows] == ["passed", "passed"]  # type: ignore[attr-defined]
+        assert [row.status for row in tested.rows] == ["skipped", "skipped"]  # type: ignore[attr-defined]
+        assert run.report.stage(FIRST, "test")["reason"] == "no test-command"
+
+
+def test_fail_fast_is_not_pipelined(project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    recorder = Recorder()
+    config = make_config(project, fail_fast=True, test_command="true")
+    with make_run(config, engine_with(recorder)) as run:
+        _pipeline.request(run)
+        build_stage.build(run)
+        assert not any(event.startswith("test") for event in recorder.events)
+        assert [row.status for row in repair(run).rows] == ["passed", "passed"]
+        assert [row.status for row in stage_test(run).rows] == ["passed", "passed"]
+
+
+@pytest.mark.parametrize(("argv", "env", "expected"), [
+    (["-s", "wheels"], {}, True),
+    (["--session", "wheels-build", "wheels"], {}, True),
+    (["-s", "wheels-build"], {}, False),
+    (["--sessions=wheels-build,wheels"], {}, True),
+    (["-e", "wheels-test"], {}, False),
+    ([], {"NOXSESSION": "wheels"}, True),
+    (["-s", "mw"], {}, False),
+])
+def test_nox_asks_for_the_chain(argv: list[str], env: dict[str, str], expected: bool) -> None:
+    from manywheels.frontends._nox import chain_requested
+
+    assert chain_requested("wheels", argv, env) is expected
