@@ -253,10 +253,21 @@ class Pipeline:
                 self.run.cancel()
             wait(pending.values(), timeout=_GRACE_S)
             for (stage, identifier), future in pending.items():
-                if future.done() and not future.cancelled():
+                if _finished(future):
                     continue
                 with contextlib.suppress(Exception):
                     self.run.report.record(identifier, stage, status="interrupted")
+
+
+def _finished(future: Future[SummaryRow]) -> bool:
+    """Whether a pipelined job ended by itself (not cancelled, still running or ended by
+    the interrupt that removed its container)."""
+    if not future.done() or future.cancelled():
+        return False
+    try:
+        return future.result().status != "interrupted"
+    except Exception:  # noqa: BLE001 - a job that raised did not end by itself either
+        return False
 
 
 def _raise(error: Exception) -> Callable[[], str]:
