@@ -30,7 +30,7 @@ WAIT_FOR_A_TEST = (
 )
 
 
-def report(project: Path) -> dict[str, dict[str, dict[str, str]]]:
+def report(project: Path) -> dict[str, dict[str, str]]:
     data = json.loads((project / "wheelhouse" / "manywheels-report.json").read_text())
     return {identifier: {stage: record["status"] for stage, record in target["stages"].items()}
             for identifier, target in data["targets"].items()}

@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from manywheels.errors import StageFailedError
 from manywheels.stages import _pipeline
+from manywheels.stages._run import Run
 from manywheels.stages.repair import repair
 from manywheels.stages.test import test as stage_test
 from tests.fakes.engine import Call, Reply
@@ -66,14 +68,14 @@ class Recorder(Builder):
         return super().__call__(call)
 
 
-def chain(run: object) -> list[object]:
+def chain(run: Run) -> list[Any]:
     """The chain as the front ends run it: request, then build, repair, test; errors of
     identifiers that failed let it go on."""
-    results: list[object] = []
-    _pipeline.request(run)  # type: ignore[arg-type]
+    results: list[Any] = []
+    _pipeline.request(run)
     for stage in (build_stage.build, repair, stage_test):
         try:
-            results.append(stage(run))  # type: ignore[operator]
+            results.append(stage(run))
         except StageFailedError as error:  # noqa: PERF203 - one per stage
             results.append(error)
     return results
@@ -89,7 +91,7 @@ def test_an_identifiers_test_starts_before_anothers_build_ends(
         events = recorder.events
         assert events.index(f"test {FIRST}") < events.index(f"build-end {SECOND}")
         for result, stage in ((build, "build"), (repaired, "repair"), (tested, "test")):
-            assert [(row.identifier, row.status) for row in result.rows] == [  # type: ignore[attr-defined]
+            assert [(row.identifier, row.status) for row in result.rows] == [
                 (FIRST, "passed"), (SECOND, "passed")], stage
         # The record is the one the stages make one after another.
         for identifier in (FIRST, SECOND):
@@ -124,7 +126,7 @@ def test_failures_keep_the_chains_behaviour(project: Path, host_sdist: list[Path
     with make_run(config, engine_with(recorder)) as run:
         build, repaired, tested = chain(run)
         assert isinstance(build, StageFailedError) and list(build.failures) == [SECOND]
-        assert [(row.identifier, row.status) for row in repaired.rows] == [  # type: ignore[attr-defined]
+        assert [(row.identifier, row.status) for row in repaired.rows] == [
             (FIRST, "passed")]
         assert isinstance(tested, StageFailedError) and list(tested.failures) == [FIRST]
         assert "exit code 1" in tested.failures[FIRST]
@@ -140,8 +142,8 @@ def test_without_a_test_command_the_test_stage_runs_as_a_stage(
     config = make_config(project)
     with make_run(config, engine_with(recorder)) as run:
         _, repaired, tested = chain(run)
-        assert [row.status for row in repaired.rows] == ["passed", "passed"]  # type: ignore[attr-defined]
-        assert [row.status for row in tested.rows] == ["skipped", "skipped"]  # type: ignore[attr-defined]
+        assert [row.status for row in repaired.rows] == ["passed", "passed"]
+        assert [row.status for row in tested.rows] == ["skipped", "skipped"]
         assert run.report.stage(FIRST, "test")["reason"] == "no test-command"
 
 
