@@ -4,8 +4,13 @@
 # `pip install` it into the interpreter itself (no venvs) and run the test command.
 # Used by benchmarks/compare.py as baseline (a); runs in the image with the project at /io.
 #
-# Environment: TAGS ("cp39 cp310 ..."), PACKAGE (distribution name), TEST_COMMAND.
+# Environment: TAGS ("cp39 cp310 ..."), PACKAGE (distribution name), TEST_COMMAND,
+# BEFORE_ALL (run once first, when set).
 set -euo pipefail
+
+if [ -n "${BEFORE_ALL:-}" ]; then
+  bash -c "$BEFORE_ALL"
+fi
 
 for tag in $TAGS; do
   PYBIN="/opt/python/${tag}-${tag}/bin"

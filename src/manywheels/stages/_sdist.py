@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,8 +30,8 @@ from manywheels.errors import ProjectError, SdistBuildError
 from manywheels.stages._environment import host_build_environment
 from manywheels.stages._run import Run
 
-__all__ = ["SDIST_LOG", "SDIST_SECTION", "SdistInfo", "build_sdist", "copy_project_tree",
-           "read_sdist", "sdist_command"]
+__all__ = ["SDIST_LOG", "SDIST_SECTION", "SdistGate", "SdistInfo", "SdistStopped",
+           "build_sdist", "copy_project_tree", "read_sdist", "sdist_command"]
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,63 @@ def _sdist_environment(scratch: Path) -> dict[str, str]:
     return {**host_build_environment(os.environ), "TMPDIR": str(tmp)}
 
 
-def build_sdist(run: Run) -> SdistInfo:
+class SdistGate:
+    """Lets another thread stop a host sdist build (:func:`build_sdist` run in a worker
+    thread) or hold its sdist back from ``dist-dir`` until :meth:`open`."""
+
+    def __init__(self) -> None:
+        self._state = threading.Condition()
+        self._process: subprocess.Popen[str] | None = None
+        self._stopped = False
+        self._opened = False
+
+    def started(self, process: subprocess.Popen[str]) -> None:
+        """The build's process started (stopped at once when :meth:`stop` came first)."""
+        with self._state:
+            self._process = process
+            stopped = self._stopped
+        if stopped:
+            _kill_group(process)
+
+    def stop(self) -> None:
+        """Stop the build: its process group is killed, nothing reaches ``dist-dir`` and
+        the record is left alone (the build raises :class:`SdistStopped`)."""
+        with self._state:
+            self._stopped = True
+            process = self._process
+            self._state.notify_all()
+        if process is not None:
+            _kill_group(process)
+
+    def open(self) -> None:
+        """Let the built sdist into ``dist-dir``."""
+        with self._state:
+            self._opened = True
+            self._state.notify_all()
+
+    @property
+    def stopped(self) -> bool:
+        """Whether :meth:`stop` was called."""
+        with self._state:
+            return self._stopped
+
+    def wait_open(self) -> None:
+        """Wait for :meth:`open`.
+
+        Raises:
+            SdistStopped: :meth:`stop` was called instead.
+        """
+        with self._state:
+            self._state.wait_for(lambda: self._opened or self._stopped)
+            if self._stopped:
+                raise SdistStopped
+
+
+class SdistStopped(Exception):  # noqa: N818 - not an error: the caller asked for it
+    """The sdist build was stopped through its :class:`SdistGate`."""
+
+
+def build_sdist(run: Run, gate: SdistGate | None = None) -> SdistInfo:
     """Build the project's sdist on the host with pypa/build into ``dist-dir``.
 
     The build runs in a temporary copy of the project tree (``dist-dir``, ``output-dir``,
@@ -180,8 +237,12 @@ def build_sdist(run: Run) -> SdistInfo:
     written to a temporary directory and moved into ``dist-dir`` atomically. An interrupt
     stops the build's whole process group and waits for it.
 
+    ``gate`` (a build in a worker thread): another thread may stop the build or hold
+    its sdist back until the gate opens (:class:`SdistGate`).
+
     Raises:
         SdistBuildError: the sdist build failed (the log path is named).
+        SdistStopped: stopped through ``gate``.
     """
     config = run.config
     log = run.log_dir("sdist") / "sdist.log"
@@ -210,6 +271,8 @@ def build_sdist(run: Run) -> SdistInfo:
                 env=_sdist_environment(Path(scratch)),
                 start_new_session=True,
             )
+            if gate is not None:
+                gate.started(process)
             try:
                 assert process.stdout is not None
                 for line in process.stdout:
@@ -221,6 +284,8 @@ def build_sdist(run: Run) -> SdistInfo:
             finally:
                 if process.stdout is not None:
                     process.stdout.close()
+        if gate is not None and gate.stopped:
+            raise SdistStopped
         if code != 0:
             run.ui.log_tail(log)
             msg = f"building the sdist failed with exit code {code}; log: {log}"
@@ -229,6 +294,8 @@ def build_sdist(run: Run) -> SdistInfo:
         if len(built) != 1:
             msg = f"the sdist build produced {len(built)} .tar.gz files; log: {log}"
             raise _failed(run, msg, log)
+        if gate is not None:
+            gate.wait_open()
         target = config.dist_dir / built[0].name
         built[0].replace(target)
     info = read_sdist(target)

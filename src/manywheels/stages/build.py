@@ -20,6 +20,7 @@ from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._frontend_args import frontend_extra_args
+from manywheels.stages._overlap import sdist_beside_before_all
 from manywheels.stages._pipeline import run_build_jobs
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
@@ -212,11 +213,9 @@ def build(run: Run) -> StageResult:
     run.check_record()
     run.plan(run.config.requires_python)
     run.lock_outputs()
-    # before-all first, in the fresh container (its result may be committed as an image),
-    # and before the sdist: a failing before-all stops the run at once.
-    for image in run.images():
-        run.ensure_before_all(image)
-    sdist = build_sdist(run)
+    # before-all in the fresh container (its result may be committed as an image) while the
+    # sdist builds on the host; a failing before-all stops the run before the sdist lands.
+    sdist = sdist_beside_before_all(run, build_sdist)
     sdist_sha256 = sha256_file(sdist.path)
     run.report.set_project(
         name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),

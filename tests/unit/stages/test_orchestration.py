@@ -29,6 +29,7 @@ from manywheels.stages import _cache_clear, _run
 from manywheels.stages._common import Job, run_jobs
 from manywheels.stages._registry import stage_named
 from manywheels.stages._run import Run
+from manywheels.stages._sdist import SdistGate
 from manywheels.stages.build import SdistInfo, read_sdist
 from manywheels.stages.repair import repair
 from manywheels.stages.troubleshoot import gather
@@ -372,7 +373,9 @@ def host_sdist(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """The host sdist build replaced by :func:`write_sdist` (no network, no subprocess)."""
     built: list[Path] = []
 
-    def fake_build_sdist(run: Run) -> SdistInfo:
+    def fake_build_sdist(run: Run, gate: SdistGate | None = None) -> SdistInfo:
+        if gate is not None:  # built beside before-all: lands once it passed
+            gate.wait_open()
         built.append(write_sdist(run.config.dist_dir))
         return read_sdist(built[-1])
 

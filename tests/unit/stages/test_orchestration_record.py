@@ -94,8 +94,8 @@ def test_a_new_sdist_makes_the_older_wheels_stale(project: Path, host_sdist: lis
     # The project changes: a new sdist (another sha256), cp313 only.
     original = build_stage.build_sdist
 
-    def changed(run_: Run) -> SdistInfo:
-        info: SdistInfo = original(run_)
+    def changed(run_: Run, gate: object = None) -> SdistInfo:
+        info: SdistInfo = original(run_, gate)
         info.path.write_bytes(info.path.read_bytes() + b"\0")  # another sha256
         return info
 

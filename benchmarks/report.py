@@ -1,0 +1,157 @@
+"""Medians, ratios and the tables the benchmark prints (and ``results.json``)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from variants import Sample
+
+TITLES = {
+    "bare": "bare build-wheels.sh loop",
+    "cibuildwheel": "cibuildwheel, defaults",
+    "cibuildwheel-uv": "cibuildwheel, build[uv]",
+    "cold": "manywheels, cold",
+    "warm": "manywheels, warm",
+}
+BASELINES = ("bare", "cibuildwheel", "cibuildwheel-uv")
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    model = memory = ""
+    with Path("/proc/cpuinfo").open() as stream:
+        model = next((line.split(":", 1)[1].strip() for line in stream
+                      if line.startswith("model name")), "")
+    with Path("/proc/meminfo").open() as stream:
+        memory = next((f"{int(line.split()[1]) / 1024 / 1024:.0f} GiB" for line in stream
+                       if line.startswith("MemTotal")), "")
+    docker = subprocess.run(["docker", "version", "--format", "{{.Server.Version}}"],
+                            text=True, stdout=subprocess.PIPE, check=False).stdout.strip()
+    return {"cpu": model, "cores": os.cpu_count(), "memory": memory,
+            "kernel": platform.release(), "docker": docker,
+            "python": platform.python_version()}
+
+
+def _median(samples: Sequence[Sample], **match: object) -> float | None:
+    times = [s.seconds for s in samples
+             if all(getattr(s, key) == value for key, value in match.items())]
+    return statistics.median(times) if times else None
+
+
+def summarize(samples: Sequence[Sample], variants: Sequence[str], workloads: Mapping[str, int],
+              scaling: Mapping[str, Sequence[int]]) -> dict[str, Any]:
+    """Medians per variant and workload (``workloads``: name -> tags of the main run),
+    their totals, the ratios of the totals to each baseline, manywheels' own overhead
+    per identifier, where its per-identifier time goes, and the scaling medians."""
+    medians: dict[str, dict[str, float | None]] = {}
+    for variant in variants:
+        row: dict[str, float | None] = {
+            name: _median(samples, variant=variant, workload=name, tags=tags)
+            for name, tags in workloads.items()}
+        values = [v for v in row.values() if v is not None]
+        row["total"] = sum(values) if len(values) == len(workloads) else None
+        medians[variant] = row
+    ratios = {variant: {base: _ratio(medians, variant, base, "total") for base in BASELINES}
+              for variant in variants}
+    overhead = {variant: statistics.median(t for s in samples if s.variant == variant
+                                           for t in s.tool_s)
+                for variant in ("cold", "warm")
+                if any(s.tool_s for s in samples if s.variant == variant)}
+    stages = {variant: {stage: {part: statistics.median(
+        s.stages_s[stage][part] for s in samples if s.variant == variant and stage in s.stages_s)
+        for part in ("command_s", "tool_s")}
+        for stage in ("build", "repair", "test")
+        if any(stage in s.stages_s for s in samples if s.variant == variant)}
+        for variant in ("cold", "warm")}
+    scaled = {variant: {str(n): _median(samples, variant=variant, workload=name, tags=n)
+                        for n in counts}
+              for name, counts in scaling.items() for variant in variants
+              if any(s.variant == variant and s.workload == name for s in samples)}
+    return {"medians": medians, "ratios": ratios, "tool_overhead_per_identifier_s": overhead,
+            "per_identifier_stage_s": stages, "scaling": scaled}
+
+
+def _ratio(medians: Mapping[str, Mapping[str, float | None]], top: str, bottom: str,
+           column: str) -> float | None:
+    if top not in medians or bottom not in medians:
+        return None
+    a, b = medians[top].get(column), medians[bottom].get(column)
+    return None if a is None or not b else a / b
+
+
+def _seconds(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1f} s"
+
+
+def _times(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f}"
+
+
+def print_tables(summary: Mapping[str, Any], workloads: Mapping[str, int],
+                 info: Mapping[str, Any]) -> None:
+    """The markdown tables: medians and ratios, overhead, stages, scaling, targets."""
+    medians, ratios = summary["medians"], summary["ratios"]
+    names = list(workloads)
+    bases = [b for b in BASELINES if b in medians]
+    print("| variant | " + " | ".join(f"{n} ({workloads[n]} tags)" for n in names)
+          + " | total | " + " | ".join(f"ratio to {TITLES[b]}" for b in bases) + " |")
+    print("|" + "---|" * (len(names) + 2 + len(bases)))
+    for variant, row in medians.items():
+        print(f"| {TITLES[variant]} | " + " | ".join(_seconds(row[n]) for n in names)
+              + f" | {_seconds(row['total'])} | "
+              + " | ".join(_times(ratios[variant][b]) for b in bases) + " |")
+    print()
+    for variant, value in summary["tool_overhead_per_identifier_s"].items():
+        print(f"manywheels' own overhead per identifier ({variant}, median over identifiers "
+              f"of timing.tool_s summed over build, repair, test): {value:.2f} s")
+    for variant, stages in summary["per_identifier_stage_s"].items():
+        parts = ", ".join(f"{stage} {v['command_s']:.2f} s commands + {v['tool_s']:.2f} s tool"
+                          for stage, v in stages.items())
+        if parts:
+            print(f"per identifier ({variant}, medians): {parts}")
+    if summary["scaling"]:
+        counts = sorted({int(n) for row in summary["scaling"].values() for n in row})
+        print()
+        print("| scaling (markupsafe) | " + " | ".join(f"{n} tag(s)" for n in counts) + " |")
+        print("|" + "---|" * (len(counts) + 1))
+        for variant, row in summary["scaling"].items():
+            print(f"| {TITLES[variant]} | "
+                  + " | ".join(_seconds(row.get(str(n))) for n in counts) + " |")
+    print()
+    _print_targets(summary)
+    m = info["machine"]
+    print(f"medians of {info['rounds']} interleaved round(s); image {info['image']}; "
+          f"cibuildwheel {info.get('cibuildwheel', '-')}; front end {info['frontend']}; "
+          f"{info['date']}")
+    print(f"machine: {m['cpu']}, {m['cores']} cores, {m['memory']}, Linux {m['kernel']}, "
+          f"Docker {m['docker']}, host Python {m['python']}; load average "
+          f"{info['load_before']:.2f} before, {info['load_after']:.2f} after")
+
+
+def _print_targets(summary: Mapping[str, Any]) -> None:
+    """Issue 16's targets, each with the measured value (when measured)."""
+    medians, ratios = summary["medians"], summary["ratios"]
+    overhead = summary["tool_overhead_per_identifier_s"]
+    checks: list[tuple[str, float | None, float]] = []
+    for variant, limit in (("cold", 0.5), ("warm", 0.3)):
+        if variant in ratios:
+            checks.append((f"{variant} / cibuildwheel build[uv], total", ratios[variant].get(
+                "cibuildwheel-uv"), limit))
+    if "cold" in medians and "markupsafe" in medians["cold"]:
+        checks.append(("cold / bare loop, markupsafe",
+                       _ratio(medians, "cold", "bare", "markupsafe"), 0.5))
+    if "cold" in medians and "warm" in medians:
+        checks.extend((f"warm / cold, {name}", _ratio(medians, "warm", "cold", name), 1.0)
+                      for name in medians["cold"] if name != "total")
+    for variant, value in overhead.items():
+        checks.append((f"own overhead per identifier ({variant}), s", value, 0.25))
+    for what, value, limit in checks:
+        verdict = "—" if value is None else ("met" if value <= limit else "NOT met")
+        shown = "—" if value is None else f"{value:.2f}"
+        print(f"target {what}: {shown} (≤ {limit:g}) {verdict}")
