@@ -99,13 +99,14 @@ def print_tables(summary: Mapping[str, Any], workloads: Mapping[str, int],
     medians, ratios = summary["medians"], summary["ratios"]
     names = list(workloads)
     bases = [b for b in BASELINES if b in medians]
-    print("| variant | " + " | ".join(f"{n} ({workloads[n]} tags)" for n in names)
-          + " | total | " + " | ".join(f"ratio to {TITLES[b]}" for b in bases) + " |")
-    print("|" + "---|" * (len(names) + 2 + len(bases)))
+    columns = ["variant", *(f"{n} ({workloads[n]} tags)" for n in names), "total",
+               *(f"ratio to {TITLES[b]}" for b in bases)]
+    print("| " + " | ".join(columns) + " |")
+    print("|" + "---|" * len(columns))
     for variant, row in medians.items():
-        print(f"| {TITLES[variant]} | " + " | ".join(_seconds(row[n]) for n in names)
-              + f" | {_seconds(row['total'])} | "
-              + " | ".join(_times(ratios[variant][b]) for b in bases) + " |")
+        cells = [TITLES[variant], *(_seconds(row[n]) for n in names), _seconds(row["total"]),
+                 *(_times(ratios[variant][b]) for b in bases)]
+        print("| " + " | ".join(cells) + " |")
     print()
     for variant, value in summary["tool_overhead_per_identifier_s"].items():
         print(f"manywheels' own overhead per identifier ({variant}, median over identifiers "

@@ -231,7 +231,9 @@ class Pipeline:
                            if row.status == "failed"}
         run.ui.summary(f"{stage} summary", result.rows, reported=True)
         append_step_summary(run, stage, result.rows)
-        if self.fatal:
+        if self.fatal:  # the chain stops: no job outlives it
+            _ACTIVE.pop(run, None)
+            self.pool.shutdown(wait=True, cancel_futures=True)
             raise self.fatal[0]
         if result.failures:
             raise StageFailedError(stage, result.failures)

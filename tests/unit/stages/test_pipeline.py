@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from manywheels.errors import StageFailedError
+from manywheels.errors import EngineUnavailableError, StageFailedError
 from manywheels.stages import _pipeline
 from manywheels.stages._run import Run
 from manywheels.stages.repair import repair
@@ -171,3 +171,23 @@ def test_nox_asks_for_the_chain(argv: list[str], env: dict[str, str], expected: 
     from manywheels.frontends._nox import chain_requested
 
     assert chain_requested("wheels", argv, env) is expected
+
+
+def test_an_engine_gone_in_a_pipelined_job_stops_the_chain(
+        project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    recorder = Recorder()
+
+    def handler(call: Call) -> Reply | None:
+        if "repair the raw wheel of" in (call.script or ""):
+            msg = "the container engine at unix:///nowhere went away"
+            raise EngineUnavailableError(msg)
+        return recorder(call)
+
+    config = make_config(project, test_command="true")
+    with make_run(config, engine_with(handler)) as run:
+        _pipeline.request(run)
+        build_stage.build(run)
+        with pytest.raises(EngineUnavailableError, match="went away"):
+            repair(run)
+        assert not [t for t in threading.enumerate() if t.name.startswith("mw-pipeline")]
+        assert not any(event.startswith("test") for event in recorder.events)
