@@ -26,7 +26,10 @@ sample) go to ``<workdir>/results.json``, each run's log to ``<workdir>/logs``.
 What the environment forces, and nothing else: behind a TLS-intercepting proxy the CA
 bundle reaches the containers (cibuildwheel: ``CIBW_ENVIRONMENT`` naming the bundle
 under its default ``/host`` mount; the bare loop: a bind mount; manywheels passes it
-itself), and cibuildwheel is pointed at the local image (``CIBW_MANYLINUX_X86_64_IMAGE``).
+itself), cibuildwheel is pointed at the local image (``CIBW_MANYLINUX_X86_64_IMAGE``),
+and where github.com is unreachable the defaults variant's abi3 audit is off
+(``CIBW_AUDIT_COMMAND=""``: it needs a virtualenv.pyz from there; ``build[uv]`` audits
+with uv), noted in the output.
 
 Usage, from the repository root with manywheels and nox installed::
 
@@ -50,7 +53,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from report import machine, print_tables, summarize
-from variants import VARIANTS, Bench, BenchmarkError, Sample
+from variants import VARIANTS, Bench, BenchmarkError, Sample, github_reachable
 from workloads import (
     FIVE,
     WORKLOADS,
@@ -128,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                       for w in workloads}}
     if cibw is not None:
         info["cibuildwheel"] = cibuildwheel_version(cibw)
+        if not github_reachable() and any(w.abi3 for w in workloads):
+            info["notes"] = [("github.com unreachable: cibuildwheel (defaults) ran without "
+                              "its abi3 audit (CIBW_AUDIT_COMMAND='')")]
     runs = plan(variants, workloads, scaling)
     samples: list[Sample] = []
     try:

@@ -126,6 +126,8 @@ def print_tables(summary: Mapping[str, Any], workloads: Mapping[str, int],
                   + " | ".join(_seconds(row.get(str(n))) for n in counts) + " |")
     print()
     _print_targets(summary)
+    for note in info.get("notes", ()):
+        print(f"note: {note}")
     m = info["machine"]
     print(f"medians of {info['rounds']} interleaved round(s); image {info['image']}; "
           f"cibuildwheel {info.get('cibuildwheel', '-')}; front end {info['frontend']}; "
