@@ -187,6 +187,7 @@ def build(run: Run) -> StageResult:
     run.report.set_project(
         name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),
         sdist=sdist.path.name, sdist_sha256=sdist_sha256, build_run=run.run_id,
+        source_date_epoch=run.source_date_epoch(),
     )
     plan = run.plan(sdist.requires_python)
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
