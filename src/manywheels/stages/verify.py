@@ -91,7 +91,10 @@ def _compare(run: Run, rebuild: Run, identifier: str, record: StageRecord) -> st
         run.report.record(identifier, "verify", status="passed", wheel=record.wheel,
                           sha256=sha256, duration_s=seconds, run_id=run.run_id)
         return f"{record.wheel}: identical (sha256 {sha256[:12]})"
-    members = differing_members(recorded, rebuilt)
+    try:
+        members = differing_members(recorded, rebuilt)
+    except (zipfile.BadZipFile, OSError) as error:
+        members = [f"(not comparable as zip archives: {error})"]
     if again.wheel != record.wheel:
         members.insert(0, f"file name {again.wheel}")
     msg = f"{record.wheel} differs from the rebuild {rebuilt}: " + ", ".join(members)
