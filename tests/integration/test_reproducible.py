@@ -1,8 +1,8 @@
 """Reproducible wheels in real containers: two independent runs of markupsafe 3.0.4 (the
 real PyPI sdist, fresh containers, caches off) give byte-identical repaired wheels and
 ``verify`` passes; a build that embeds the time fails ``manywheels verify`` naming the
-member; a declared ``sbom-components`` library gets its own SBOM beside auditwheel's and
-the wheel installs with pip."""
+member; a declared ``sbom-components`` library (PyYAML's libyaml) gets its own SBOM
+beside auditwheel's and the wheel installs with pip."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from manywheels.stages import build, repair
 from manywheels.stages._run import Run
 from manywheels.stages.verify import verify
 from tests.conftest import PACKAGES, extract_sdist
+from tests.integration.test_options import pyyaml_sdist  # noqa: F401 - fixture
 from tests.integration.test_wheels import BEFORE_ALL_YAML
 
 ID = "cp312-manylinux_x86_64"
@@ -87,10 +88,11 @@ def test_verify_names_the_member_a_build_stamps_with_the_time(test_image: str,
     assert stage["sha256"] != report["targets"][ID]["stages"]["repair"]["sha256"]
 
 
-def test_a_declared_component_gets_its_own_sbom_beside_auditwheels(test_image: str,
-                                                                   tmp_path: Path) -> None:
-    project = tmp_path / "yamlver"
-    shutil.copytree(PACKAGES / "yamlver", project)
+def test_a_declared_component_gets_its_own_sbom_beside_auditwheels(
+        pyyaml_sdist: Path, test_image: str, tmp_path: Path) -> None:  # noqa: F811
+    """The issue's example: PyYAML 6.0.3 with libyaml from before-all (vendored by
+    auditwheel, whose SBOM names it), libyaml declared in sbom-components."""
+    project = extract_sdist(pyyaml_sdist, tmp_path / "src")
     component = {"name": "libyaml", "version": "0.2.5",
                  "purl": "pkg:github/yaml/libyaml@0.2.5", "files": ["libyaml*.so*"]}
     wheel = build_and_repair(project, image=test_image, python=["cp311"],
@@ -98,32 +100,33 @@ def test_a_declared_component_gets_its_own_sbom_beside_auditwheels(test_image: s
     report = json.loads((project / "wheelhouse" / "manywheels-report.json").read_text())
     sboms = report["targets"]["cp311-manylinux_x86_64"]["stages"]["repair"]["sboms"]
     by_path = {s["path"]: s for s in sboms}
-    assert sorted(by_path) == ["yamlver-1.0.0.dist-info/sboms/auditwheel.cdx.json",
-                               "yamlver-1.0.0.dist-info/sboms/manywheels.cdx.json"]
-    auditwheel = by_path["yamlver-1.0.0.dist-info/sboms/auditwheel.cdx.json"]
+    dist_info = "pyyaml-6.0.3.dist-info"
+    assert sorted(by_path) == [f"{dist_info}/sboms/auditwheel.cdx.json",
+                               f"{dist_info}/sboms/manywheels.cdx.json"]
+    auditwheel = by_path[f"{dist_info}/sboms/auditwheel.cdx.json"]
     assert any("yaml" in c["name"] for c in auditwheel["components"]), auditwheel
-    ours = by_path["yamlver-1.0.0.dist-info/sboms/manywheels.cdx.json"]
+    ours = by_path[f"{dist_info}/sboms/manywheels.cdx.json"]
     assert ours["format"] == "CycloneDX 1.6"
     assert {"name": "libyaml", "version": "0.2.5",
             "purl": "pkg:github/yaml/libyaml@0.2.5"} in ours["components"]
     with zipfile.ZipFile(wheel) as archive:
-        record = archive.read("yamlver-1.0.0.dist-info/RECORD").decode()
-        document = json.loads(archive.read("yamlver-1.0.0.dist-info/sboms/manywheels.cdx.json"))
-    assert "yamlver-1.0.0.dist-info/sboms/manywheels.cdx.json,sha256=" in record
+        record = archive.read(f"{dist_info}/RECORD").decode()
+        document = json.loads(archive.read(f"{dist_info}/sboms/manywheels.cdx.json"))
+    assert f"{dist_info}/sboms/manywheels.cdx.json,sha256=" in record
     (occurrence,) = document["components"][0]["evidence"]["occurrences"]
-    assert occurrence["location"].startswith("yamlver.libs/libyaml")
+    assert occurrence["location"].startswith("pyyaml.libs/libyaml")
 
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
                     str(wheel)], check=True)
-    done = subprocess.run([str(python), "-c", "import yamlver; print(yamlver.version())"],
+    done = subprocess.run([str(python), "-c", "import yaml; print(yaml.__with_libyaml__)"],
                           cwd=tmp_path, text=True, capture_output=True, check=True)
-    assert done.stdout.startswith("0.")
+    assert done.stdout.strip() == "True"
     listing = ("import importlib.metadata as m; "
-               "print(' '.join(str(f) for f in m.files('yamlver') if 'sboms' in str(f)))")
+               "print(' '.join(str(f) for f in m.files('pyyaml') if 'sboms' in str(f)))")
     installed = subprocess.run([str(python), "-c", listing], cwd=tmp_path, text=True,
                                capture_output=True, check=True).stdout.split()
-    assert sorted(installed) == ["yamlver-1.0.0.dist-info/sboms/auditwheel.cdx.json",
-                                 "yamlver-1.0.0.dist-info/sboms/manywheels.cdx.json"]
+    assert sorted(installed) == [f"{dist_info}/sboms/auditwheel.cdx.json",
+                                 f"{dist_info}/sboms/manywheels.cdx.json"]
