@@ -18,7 +18,11 @@ its bytes:
 
 Extra SBOM files (``sbom-components``, :mod:`._sbom_components`) are added in the same
 pass under ``<name>.dist-info/sboms/`` (PEP 770). Rows are written with
-:class:`installer.records.RecordEntry`; the zip with :mod:`zipfile`.
+:class:`installer.records.RecordEntry`; the zip with :mod:`zipfile`. ``wheel``'s
+``WheelFile`` and ``repro-zipfile`` were considered: both take the time (and
+repro-zipfile the modes) from ``SOURCE_DATE_EPOCH`` in the process environment, which
+the repair's worker threads share, and ``WheelFile`` gives RECORD its own mode, so the
+rewrite sets each entry's :class:`zipfile.ZipInfo` itself.
 """
 
 from __future__ import annotations
