@@ -7,11 +7,14 @@ from __future__ import annotations
 import io
 import json
 import stat
+import tempfile
 import zipfile
 from io import StringIO
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from installer import install
 from installer.destinations import SchemeDictionaryDestination
 from installer.records import parse_record_file
@@ -222,3 +225,35 @@ def test_the_sbom_document_is_deterministic_and_names_the_matched_files(tmp_path
     assert zlib["purl"] == "pkg:github/zlib-ng/zlib-ng@2.2.1" and "evidence" not in zlib
     assert document["dependencies"] == [{"ref": "pkg:pypi/demo@1.0", "dependsOn": [
         "pkg:generic/libfoo@2.1", "pkg:github/zlib-ng/zlib-ng@2.2.1"]}]
+
+
+_NAMES = st.lists(st.from_regex(r"demo/[a-z_]{1,8}(/[a-z_]{1,8})?\.(py|so|txt)", fullmatch=True),
+                  unique=True, max_size=6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(names=_NAMES, data=st.data())
+def test_any_order_time_and_mode_give_the_same_canonical_bytes(names: list[str],
+                                                               data: st.DataObject) -> None:
+    files = {name: data.draw(st.binary(max_size=64)) for name in names}
+    files["demo-1.0.dist-info/METADATA"] = b"Name: demo\n"
+    files["demo-1.0.dist-info/RECORD"] = b""
+    outputs = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for attempt in range(2):
+            order = data.draw(st.permutations(list(files)))
+            year = data.draw(st.integers(1980, 2100))
+            buffer = io.BytesIO()
+            with zipfile.ZipFile(buffer, "w") as archive:
+                for name in order:
+                    info = zipfile.ZipInfo(name, date_time=(year, 1, 1, 0, 0, 0))
+                    info.external_attr = data.draw(st.sampled_from([0o600, 0o644, 0o664])) << 16
+                    archive.writestr(info, files[name])
+            wheel = Path(tmp) / str(attempt) / NAME
+            wheel.parent.mkdir()
+            wheel.write_bytes(buffer.getvalue())
+            canonicalize(wheel, EPOCH)
+            outputs.append(wheel.read_bytes())
+            with WheelFile.open(wheel) as source:
+                source.validate_record()
+    assert outputs[0] == outputs[1]
