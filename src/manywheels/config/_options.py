@@ -281,7 +281,7 @@ OPTIONS: tuple[Option, ...] = (
            meaning="variables of the tests only, evaluated in the container like "
            "`environment`; builds and tests also get `MANYWHEELS=1`, "
            "`MANYWHEELS_BUILD_IDENTIFIER`, `CIBUILDWHEEL=1`, `CIBUILDWHEEL_BUILD_IDENTIFIER`, "
-           "and the host's `SOURCE_DATE_EPOCH` when set"),
+           "and the run's `SOURCE_DATE_EPOCH` (see `reproducible`)"),
     Option("repair-command", "str", DEFAULT_REPAIR_COMMAND,
            "command that repairs {wheel} into {dest_dir} for {plat}; empty: keep the raw wheel",
            example="auditwheel repair --exclude 'libcuda.so.*' --plat {plat} -w {dest_dir} "

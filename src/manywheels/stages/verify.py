@@ -78,7 +78,8 @@ def _compare(run: Run, rebuild: Run, identifier: str, record: StageRecord) -> st
     target = rebuild.report.target(identifier)
     again = target.stages.get("repair") if target else None
     if again is None or again.status != "passed" or not again.wheel:
-        reason = (again.reason if again else None) or "not built"
+        reason = (again.reason if again else None) or (
+            "not rebuilt: not selected by the current build/skip, or stopped before it")
         logs = rebuild.log_dir(identifier)
         msg = f"{record.wheel}: the rebuild failed ({reason}); logs in {logs}"
         run.report.record(identifier, "verify", status="failed", wheel=record.wheel,
