@@ -13,6 +13,8 @@ import re
 import shlex
 import threading
 import time
+from collections.abc import Collection
+from dataclasses import replace
 from functools import partial
 
 from manywheels._fsutil import sha256_file
@@ -25,7 +27,7 @@ from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
 
-__all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
+__all__ = ["SdistInfo", "build", "build_script", "build_sdist", "build_wheels", "read_sdist"]
 
 
 def build_script(target: BuildStep, sdist_in_container: str) -> str:
@@ -182,13 +184,27 @@ def build(run: Run) -> StageResult:
     # and before the sdist: a failing before-all stops the run at once.
     for image in run.images():
         run.ensure_before_all(image)
-    sdist = build_sdist(run)
+    return build_wheels(run, build_sdist(run))
+
+
+def build_wheels(run: Run, sdist: SdistInfo, only: Collection[str] | None = None,
+                 ) -> StageResult:
+    """Build every planned identifier's wheel (those in ``only`` when given) from
+    ``sdist``, recording the sdist as the project's current one. :func:`build` after its
+    sdist; ``wheels-verify`` (:mod:`manywheels.stages.verify`) with the recorded sdist.
+
+    Raises:
+        the errors of :func:`build` after the sdist build.
+    """
     sdist_sha256 = sha256_file(sdist.path)
     run.report.set_project(
         name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),
         sdist=sdist.path.name, sdist_sha256=sdist_sha256, build_run=run.run_id,
+        source_date_epoch=run.source_date_epoch(),
     )
     plan = run.plan(sdist.requires_python)
+    if only is not None:
+        plan = replace(plan, steps=tuple(s for s in plan.steps if s.identifier in only))
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
     for group in plan.groups():
         run.ui.info(f"{len(group.steps)} identifier(s) in {group.image} ({group.arch}): "
