@@ -9,6 +9,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from manywheels.config._components import SbomComponent
 from manywheels.config._options import DEFAULT_IMAGE, DEFAULT_REPAIR_COMMAND
 from manywheels.config._overrides import Override
 from manywheels.config._project import Project
@@ -63,6 +64,8 @@ class Config:
     cache: bool = True
     cache_dir: Path | None = None
     ccache: bool = False
+    reproducible: bool = True
+    sbom_components: tuple[SbomComponent, ...] = ()
     dry_run: bool = False
     remove_leftovers: bool = False
     replace_record: bool = False

@@ -38,7 +38,7 @@ IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in AR
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
 
 Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
-               "frontend", "settings", "verbosity"]
+               "frontend", "settings", "verbosity", "components"]
 
 
 @dataclass(frozen=True)
@@ -237,6 +237,25 @@ OPTIONS: tuple[Option, ...] = (
            "installed by before-all)", example=True,
            meaning="compile through ccache, its cache on the host (ccache must be in the "
            "image or installed by `before-all`)"),
+    Option("reproducible", "bool", True,
+           "SOURCE_DATE_EPOCH from the last git commit (or the newest project file) and "
+           "repaired wheels rewritten canonically (sorted entries, fixed times and modes)",
+           meaning="`SOURCE_DATE_EPOCH` (the host's, else the last git commit touching the "
+           "project, else its newest file) for the sdist build and every container, and each "
+           "repaired wheel rewritten canonically: entries sorted with `RECORD` last, `RECORD` "
+           "rows sorted, timestamps from `SOURCE_DATE_EPOCH`, modes 0644/0755, one "
+           "compression; `false` turns both off (a host `SOURCE_DATE_EPOCH` is still passed)"),
+    Option("sbom-components", "components", (),
+           "libraries built from source in before-all, for a second CycloneDX SBOM in each "
+           "repaired wheel (list of {name, version, purl, files}; JSON outside pyproject.toml)",
+           example=[{"name": "libyaml", "version": "0.2.5", "files": ["*/libyaml*.so*"]}],
+           default_text="none",
+           meaning="libraries built from source in `before-all` (auditwheel's SBOM names only "
+           "OS packages): an array of tables `{name, version, purl, files}` (`purl` default "
+           "`pkg:generic/<name>@<version>`, `files` patterns of the wheel members the library "
+           "ships as, default every wheel), a JSON array in the environment and on the command "
+           "line; written to `<name>.dist-info/sboms/manywheels.cdx.json` (PEP 770, CycloneDX "
+           "1.6) of each repaired wheel holding one of its files, with `reproducible`'s rewrite"),
     Option("dry-run", "bool", False, "print what would run (scripts, uploads); change nothing",
            stage_only=True, meaning="print what would run; change nothing"),
     Option("remove-leftovers", "bool", False,
@@ -264,7 +283,7 @@ OPTIONS: tuple[Option, ...] = (
            meaning="variables of the tests only, evaluated in the container like "
            "`environment`; builds and tests also get `MANYWHEELS=1`, "
            "`MANYWHEELS_BUILD_IDENTIFIER`, `CIBUILDWHEEL=1`, `CIBUILDWHEEL_BUILD_IDENTIFIER`, "
-           "and the host's `SOURCE_DATE_EPOCH` when set"),
+           "and the run's `SOURCE_DATE_EPOCH` (see `reproducible`)"),
     Option("repair-command", "str", DEFAULT_REPAIR_COMMAND,
            "command that repairs {wheel} into {dest_dir} for {plat}; empty: keep the raw wheel",
            example="auditwheel repair --exclude 'libcuda.so.*' --plat {plat} -w {dest_dir} "

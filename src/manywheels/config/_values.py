@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from manywheels.config._components import parse_components
 from manywheels.config._options import BY_KEY, Option
 from manywheels.config._secrets import check_environment_pass
 from manywheels.config._shell import double_quoted
@@ -157,6 +158,8 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         return items
     if kind == "table":
         return _as_table(option, source, value)
+    if kind == "components":
+        return parse_components(option.key, source, value)
     if kind == "frontend":
         return _as_frontend(option, source, value)
     if kind == "settings":

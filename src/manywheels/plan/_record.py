@@ -121,6 +121,7 @@ class ProjectRecord:
     sdist: str | None = None
     sdist_sha256: str | None = None
     build_run: str | None = None
+    source_date_epoch: int | None = None
 
 
 def _known(cls: type, data: Mapping[str, Any]) -> dict[str, Any]:

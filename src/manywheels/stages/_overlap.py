@@ -43,6 +43,7 @@ def sdist_beside_before_all(run: Run, build: SdistBuild) -> SdistInfo:
         for image in images:
             run.ensure_before_all(image)
         return build(run)
+    run.source_date_epoch()  # found here: the worker thread reads it without the run's lock
     gate = SdistGate()
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mw-sdist")
     future = pool.submit(build, run, gate=gate)

@@ -13,6 +13,8 @@ import re
 import shlex
 import threading
 import time
+from collections.abc import Collection
+from dataclasses import replace
 from functools import partial
 
 from manywheels._fsutil import sha256_file
@@ -28,7 +30,7 @@ from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
 from manywheels.stages._wheel_cache import WheelCache, note_hit, sdist_digest
 
-__all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
+__all__ = ["SdistInfo", "build", "build_script", "build_sdist", "build_wheels", "read_sdist"]
 
 
 def build_script(target: BuildStep, sdist_in_container: str) -> str:
@@ -215,13 +217,27 @@ def build(run: Run) -> StageResult:
     run.lock_outputs()
     # before-all in the fresh container (its result may be committed as an image) while the
     # sdist builds on the host; a failing before-all stops the run before the sdist lands.
-    sdist = sdist_beside_before_all(run, build_sdist)
+    return build_wheels(run, sdist_beside_before_all(run, build_sdist))
+
+
+def build_wheels(run: Run, sdist: SdistInfo, only: Collection[str] | None = None,
+                 ) -> StageResult:
+    """Build every planned identifier's wheel (those in ``only`` when given) from
+    ``sdist``, recording the sdist as the project's current one. :func:`build` after its
+    sdist; ``wheels-verify`` (:mod:`manywheels.stages.verify`) with the recorded sdist.
+
+    Raises:
+        the errors of :func:`build` after the sdist build.
+    """
     sdist_sha256 = sha256_file(sdist.path)
     run.report.set_project(
         name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),
         sdist=sdist.path.name, sdist_sha256=sdist_sha256, build_run=run.run_id,
+        source_date_epoch=run.source_date_epoch(),
     )
     plan = run.plan(sdist.requires_python)
+    if only is not None:
+        plan = replace(plan, steps=tuple(s for s in plan.steps if s.identifier in only))
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
     for group in plan.groups():
         run.ui.info(f"{len(group.steps)} identifier(s) in {group.image} ({group.arch}): "

@@ -6,7 +6,9 @@ libraries are vendored into ``<name>.libs/`` and the wheel gets the policy's pla
 (PEP 600). auditwheel may put several platform tags in one file name, so the names it
 writes are read from its output directory, not predicted. Pure-Python wheels are copied
 unchanged. Files in dist-dir the record does not name are ignored with a warning. The
-record of each repaired wheel lists the SBOMs inside it (PEP 770: :mod:`._sbom`).
+record of each repaired wheel lists the SBOMs inside it (PEP 770: :mod:`._sbom`). With
+``reproducible = true`` (the default) each wheel written to output-dir is then rewritten
+canonically (:mod:`._canonical`) and the record's sha256 is the rewritten file's.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from manywheels.config._placeholders import fill_placeholders
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._record import StageRecord
 from manywheels.plan._targets import StepOptions, step_options
+from manywheels.stages._canonical import rewrite_repaired
 from manywheels.stages._common import (
     Job,
     StageResult,
@@ -67,6 +70,7 @@ def _repair_pure(run: Run, identifier: str, wheel: str, *, pure: bool = True) ->
     started = time.monotonic()
     config = run.config
     atomic_copy(config.dist_dir / wheel, config.output_dir / wheel)
+    rewrite_repaired(run, identifier, config.output_dir / wheel)
     run.report.record(
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
         wheel=wheel, sha256=sha256_file(config.output_dir / wheel), pure=pure, source=wheel,
@@ -116,6 +120,7 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
         raise NoWheelBuiltError(msg)
     repaired = names[0]
     container.copy_out(f"{out_dir}/{repaired}", config.output_dir / repaired)
+    rewrite_repaired(run, identifier, config.output_dir / repaired)
     if cached is not None:
         cached[0].store(cached[1], config.output_dir / repaired, kind="repair",
                         identifier=identifier)
