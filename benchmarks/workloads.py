@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-CIBUILDWHEEL = "cibuildwheel==4.3.5"
-"""The cibuildwheel the comparison pins (in a venv of its own)."""
+CIBUILDWHEEL = "cibuildwheel[uv]==4.3.5"
+"""The cibuildwheel the comparison pins (in a venv of its own; the ``uv`` extra gives
+``build[uv]`` its uv on the host)."""
 FIVE = ("cp39", "cp310", "cp311", "cp312", "cp313")
 
 
@@ -121,7 +122,8 @@ def cibuildwheel_venv(workdir: Path) -> Path:
     """cibuildwheel (:data:`CIBUILDWHEEL`) in a venv of its own; returns its executable."""
     venv = workdir / "cibuildwheel-venv"
     exe = venv / "bin" / "cibuildwheel"
-    if not exe.is_file() or cibuildwheel_version(exe) != CIBUILDWHEEL.split("==")[1]:
+    if not exe.is_file() or cibuildwheel_version(exe) != CIBUILDWHEEL.split("==")[1] \
+            or not (venv / "bin" / "uv").is_file():
         shutil.rmtree(venv, ignore_errors=True)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
         subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet",
