@@ -10,10 +10,8 @@ the workload filled (wheel cache, before-all image, pip/uv caches).
 
 from __future__ import annotations
 
-import functools
 import json
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,22 +20,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from workloads import Workload, ca_bundle, environment, fresh_project
+from workloads import Workload, abi3_audit_blockers, ca_bundle, environment, fresh_project
 
 BARE_SCRIPT = Path(__file__).resolve().parent / "build-wheels.sh"
 VARIANTS = ("bare", "cibuildwheel", "cibuildwheel-uv", "cold", "warm")
 NOXFILE = "import manywheels.nox\n\nmanywheels.nox.register()\n"
-
-
-@functools.cache
-def github_reachable() -> bool:
-    """Whether github.com resolves (cibuildwheel's default frontend downloads
-    virtualenv.pyz from it for the abi3 audit)."""
-    try:
-        socket.getaddrinfo("github.com", 443)
-    except OSError:
-        return False
-    return True
 
 
 class BenchmarkError(Exception):
@@ -100,6 +87,8 @@ class Bench:
         self.cibuildwheel = cibuildwheel
         self.frontend = frontend
         self.ca = ca_bundle()
+        self.audit_blockers = abi3_audit_blockers(cibuildwheel) if cibuildwheel else {}
+        """cibuildwheel variant -> why its abi3 audit is off here (environment-forced)."""
 
     def run(self, variant: str, workload: Workload, tags: Sequence[str], round_: int) -> Sample:
         """One run of ``variant`` on a fresh copy of ``workload`` for ``tags``."""
@@ -147,10 +136,8 @@ class Bench:
             env["CIBW_ENVIRONMENT"] = f"PIP_CERT=/host{self.ca} SSL_CERT_FILE=/host{self.ca}"
         if variant == "cibuildwheel-uv":
             env["CIBW_BUILD_FRONTEND"] = "build[uv]"
-        elif workload.abi3 and not github_reachable():
-            # Its abi3 audit needs a virtualenv.pyz from github.com on the host (build[uv]
-            # uses uv instead): unreachable here, so that one step is off.
-            env["CIBW_AUDIT_COMMAND"] = ""
+        if workload.abi3 and variant in self.audit_blockers:
+            env["CIBW_AUDIT_COMMAND"] = ""  # cannot run here (abi3_audit_blockers)
         out = project.parent / "cibw-wheelhouse"
         argv = [str(self.cibuildwheel), "--platform", "linux", "--output-dir", str(out), "."]
         seconds = run_logged(argv, cwd=project, env=environment(env), log=log)

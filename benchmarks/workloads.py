@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
@@ -147,3 +148,32 @@ def environment(extra: Mapping[str, str]) -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items()
             if not k.startswith(("MANYWHEELS_", "CIBW_"))}
     return {**keep, **extra}
+
+
+def abi3_audit_blockers(exe: Path) -> dict[str, str]:
+    """Why cibuildwheel's abi3 audit (``abi3audit`` in a venv on the host, pinned by its
+    constraints) cannot run here, per cibuildwheel variant: ``{}`` when it can. The
+    default frontend downloads a virtualenv.pyz from github.com; both need the index to
+    have the constrained versions of abi3audit's dependencies."""
+    blockers: dict[str, str] = {}
+    python = exe.parent / "python"
+    where = ("import sys, cibuildwheel, pathlib; print(pathlib.Path(cibuildwheel.__file__)"
+             ".parent / 'resources' / "
+             "f'constraints-python{sys.version_info[0]}{sys.version_info[1]}.txt')")
+    found = subprocess.run([str(python), "-c", where], check=False, text=True,
+                           stdout=subprocess.PIPE)
+    constraints = found.stdout.strip()
+    resolved = subprocess.run(
+        [str(exe.parent / "uv"), "pip", "install", "--dry-run", "--python", str(python),
+         "--constraint", constraints, "abi3audit"],
+        check=False, text=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if resolved.returncode != 0:
+        reason = next((line.strip() for line in resolved.stdout.splitlines()
+                       if "because" in line.lower()), "abi3audit does not resolve")
+        blockers["cibuildwheel"] = blockers["cibuildwheel-uv"] = (
+            f"abi3audit's pinned dependencies are not on this index ({reason[:120]})")
+    try:
+        socket.getaddrinfo("github.com", 443)
+    except OSError:
+        blockers.setdefault("cibuildwheel", "github.com (virtualenv.pyz) is unreachable")
+    return blockers
