@@ -22,7 +22,7 @@ from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.stages import _cache as cache
-from manywheels.stages import build, repair
+from manywheels.stages import _cache_clear, build, repair
 from manywheels.stages import test as stage_test
 from manywheels.stages._run import Run
 from tests.conftest import PACKAGES, extract_sdist
@@ -160,10 +160,15 @@ def test_ccache_hits_on_the_second_run(
         "image": test_image, "python": ["cp312"], "cache_dir": str(tmp_path / "cache"),
         "before_all": CCACHE_BEFORE_ALL, "ccache": True,
     })
-    for _ in range(2):
+    for second in (False, True):
+        # The second run must compile again to use ccache: not take the wheel from the
+        # wheel cache (nothing else is cleared).
+        cleared = _cache_clear.clear(config, what=("wheels",))
+        assert [path.name for path in cleared.paths] == (["wheels"] if second else [])
         with Run(config, UI(echo=False)) as run:
             build(run)
             stats = run.container(test_image).output(["ccache", "--print-stats"])
+        assert "cached" not in run.report.stage("cp312-manylinux_x86_64", "build")
         before_all_images.append(run.report.data["before_all"][test_image]["image"])
     counters = dict(line.split("\t", 1) for line in stats.splitlines() if "\t" in line)
     hits = int(counters.get("direct_cache_hit", 0)) + int(counters.get("preprocessed_cache_hit", 0))
