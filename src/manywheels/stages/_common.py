@@ -40,6 +40,7 @@ __all__ = [
     "run_jobs",
     "run_stage_script",
     "select_recorded",
+    "warn_unrecorded",
 ]
 
 
@@ -166,7 +167,7 @@ def select_recorded(run: Run, stage: str, directory: Path) -> list[tuple[str, St
     current = report.current(stage)
     chosen = _narrow(run, stage, current)
     named = {record.wheel for record in report.current(stage).values()}
-    _warn_unrecorded(run, directory, named)
+    warn_unrecorded(run, directory, named)
     result = []
     for identifier, record in sorted(chosen.items()):
         path = directory / str(record.wheel)
@@ -217,7 +218,7 @@ def _narrow(run: Run, stage: str, current: dict[str, StageRecord]) -> dict[str, 
     return {identifier: record for identifier, record in current.items() if identifier in keep}
 
 
-def _warn_unrecorded(run: Run, directory: Path, named: set[str | None]) -> None:
+def warn_unrecorded(run: Run, directory: Path, named: set[str | None]) -> None:
     """One warning naming the wheels in ``directory`` the run record does not name."""
     stray = sorted(p.name for p in directory.glob("*.whl") if p.name not in named)
     if stray:

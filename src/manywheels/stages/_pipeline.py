@@ -28,9 +28,11 @@ import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from manywheels import _signals as signals
+from manywheels._fsutil import sha256_file
 from manywheels._ui import SummaryRow
 from manywheels.config._selectors import group_requirements, matches_any
 from manywheels.errors import (
@@ -40,7 +42,14 @@ from manywheels.errors import (
     StageFailedError,
 )
 from manywheels.plan._targets import step_options
-from manywheels.stages._common import Job, StageResult, _timed, fatal_error, run_jobs
+from manywheels.stages._common import (
+    Job,
+    StageResult,
+    _timed,
+    fatal_error,
+    run_jobs,
+    warn_unrecorded,
+)
 from manywheels.stages._step_summary import append_step_summary
 
 if TYPE_CHECKING:
@@ -111,7 +120,8 @@ class Pipeline:
         self.order = [step.identifier for step in plan.steps]
         self.pool = ThreadPoolExecutor(max_workers=max(1, run.config.effective_jobs),
                                        thread_name_prefix="mw-pipeline")
-        self.futures: dict[str, dict[str, Future[SummaryRow]]] = {"repair": {}, "test": {}}
+        self.futures: dict[str, dict[str, Future[SummaryRow | None]]] = {
+            "repair": {}, "test": {}}
         self.fatal: list[ManywheelsError] = []
         self.lock = threading.Lock()
         self.stopped = False
@@ -164,10 +174,30 @@ class Pipeline:
                 return
             self.futures[stage][identifier] = self.pool.submit(self._run, stage, identifier)
 
-    def _run(self, stage: str, identifier: str) -> SummaryRow:
+    def _input(self, stage: str) -> tuple[Path, str]:
+        """The directory of a stage's input wheels and the stage that wrote them."""
+        config = self.run.config
+        return (config.dist_dir, "build") if stage == "repair" else (config.output_dir, "repair")
+
+    def _changed(self, stage: str, identifier: str) -> bool:
+        """Whether the identifier's input wheel is missing or changed since its stage wrote
+        it (warned and left out, as :func:`~manywheels.stages._common.select_recorded`
+        leaves it out)."""
+        directory, before = self._input(stage)
+        record = self.run.report.current(before).get(identifier)
+        path = directory / str(record.wheel if record else "")
+        if record is not None and path.is_file() and sha256_file(path) == record.sha256:
+            return False
+        self.run.ui.warn(f"{identifier}: {path} is missing or changed since the {before} stage "
+                         "wrote it; skipped (run that stage again)")
+        return True
+
+    def _run(self, stage: str, identifier: str) -> SummaryRow | None:
         from manywheels.stages.repair import repair_job  # noqa: PLC0415
         from manywheels.stages.test import test_job  # noqa: PLC0415
 
+        if self._changed(stage, identifier):
+            return None
         started = time.monotonic()
         try:
             job = repair_job(self.run, identifier) if stage == "repair" \
@@ -211,6 +241,9 @@ class Pipeline:
 
     def collect(self, stage: str) -> StageResult | None:
         """Wait for the stage's jobs; the summary, as ``run_jobs`` prints it."""
+        directory, before = self._input(stage)
+        named = {record.wheel for record in self.run.report.current(before).values()}
+        warn_unrecorded(self.run, directory, named)
         with self.lock:
             futures = dict(self.futures[stage])
         if not futures and not self.fatal:
@@ -225,7 +258,8 @@ class Pipeline:
         if stage == "test" or not self.tests:
             self.pool.shutdown(wait=True)
         run = self.run
-        rows = {identifier: future.result() for identifier, future in futures.items()}
+        rows = {identifier: row for identifier, future in futures.items()
+                if (row := future.result()) is not None}
         result = StageResult(stage, [rows[i] for i in self.order if i in rows])
         result.failures = {row.identifier: row.detail for row in result.rows
                            if row.status == "failed"}
@@ -261,15 +295,16 @@ class Pipeline:
                     self.run.report.record(identifier, stage, status="interrupted")
 
 
-def _finished(future: Future[SummaryRow]) -> bool:
+def _finished(future: Future[SummaryRow | None]) -> bool:
     """Whether a pipelined job ended by itself (not cancelled, still running or ended by
     the interrupt that removed its container)."""
     if not future.done() or future.cancelled():
         return False
     try:
-        return future.result().status != "interrupted"
+        row = future.result()
     except Exception:  # noqa: BLE001 - a job that raised did not end by itself either
         return False
+    return row is None or row.status != "interrupted"
 
 
 def _raise(error: Exception) -> Callable[[], str]:

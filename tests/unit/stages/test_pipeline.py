@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import threading
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
@@ -191,3 +192,16 @@ def test_an_engine_gone_in_a_pipelined_job_stops_the_chain(
             repair(run)
         assert not [t for t in threading.enumerate() if t.name.startswith("mw-pipeline")]
         assert not any(event.startswith("test") for event in recorder.events)
+
+
+def test_stray_wheels_are_named_as_the_stages_name_them(
+        project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    console = StringIO()
+    config = make_config(project, test_command="true")
+    config.dist_dir.mkdir(parents=True)
+    (config.dist_dir / "other-1.0-cp312-cp312-linux_x86_64.whl").write_bytes(b"PK stray")
+    with make_run(config, engine_with(Recorder()), console) as run:
+        chain(run)
+    text = console.getvalue()
+    assert text.count("ignoring 1 file(s)") == 1
+    assert "other-1.0-cp312-cp312-linux_x86_64.whl" in text
