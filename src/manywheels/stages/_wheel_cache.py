@@ -15,7 +15,8 @@ The key is a SHA-256 over everything that decides the wheel:
   ``before-build``, ``environment``, the frontend and its arguments and
   ``config-settings``: :class:`~manywheels.plan.StepOptions`), the rendered build
   script, the container environment (``environment-pass`` values, index and CA
-  pass-through, the run's ``SOURCE_DATE_EPOCH``) and the manywheels version;
+  pass-through, the run's ``SOURCE_DATE_EPOCH``: the wheels' timestamps, outside git
+  the newest project file's time) and the manywheels version;
 - **repair** (:func:`repair_key`): the raw wheel's sha256, the identifier, the image
   digest, the policy, the repair options (``repair-command``, ``environment``), the
   rendered repair script, the container environment, and the sdist's sha256 when the
