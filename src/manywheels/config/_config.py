@@ -57,6 +57,7 @@ class Config:
     test_requires: tuple[str, ...] = ()
     test_extras: tuple[str, ...] = ()
     dist_dir: Path = Path("dist")
+    sdist: Path | None = None
     output_dir: Path = Path("wheelhouse")
     jobs: int | None = None
     fail_fast: bool = False

@@ -207,6 +207,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("test-extras", "list", [], "extras of the project installed with the wheel"),
     Option("project-dir", "path", None, "the project to build; default the noxfile's directory",
            default_text="the noxfile's directory", meaning="the project to build"),
+    Option("sdist", "path", None,
+           "build from this sdist file instead of building one on the host",
+           example="dist/yourproject-1.0.tar.gz", default_text="built on the host",
+           meaning="an sdist file (`.tar.gz`, relative to project-dir) the wheels are built "
+           "from instead of one built on the host (no git, host compiler or meson needed); "
+           "without a `pyproject.toml` in project-dir (or one without `[tool.manywheels]`/"
+           "`[tool.cibuildwheel]`), the configuration is read from the sdist's own; "
+           "`{project}` is then the unpacked sdist"),
     Option("dist-dir", "path", Path("dist"), "where the sdist and the raw wheels go",
            example="dist",
            meaning="where the sdist and the raw wheels go (relative to project-dir)"),

@@ -24,6 +24,7 @@ from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
+from manywheels.stages._sdist_given import check_given_sdist, given_sdist
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
 
@@ -142,6 +143,11 @@ def _dry_run(run: Run) -> StageResult:
     """``dry-run``: print the host sdist command and each step's build script; build
     nothing, write nothing."""
     config = run.config
+    if config.sdist is not None:
+        sdist = check_given_sdist(config.sdist).path.name
+        run.ui.info(f"dry run: would build from the given sdist {config.sdist}")
+        return run_jobs(run, "build", _jobs(run, run.plan(config.requires_python),
+                                            f"{CONTAINER_ROOT}/sdist/{sdist}"))
     sdist = predicted_sdist_name(run)
     command = sdist_command(f"<temporary dir in {config.dist_dir}>",
                             f"<temporary copy of {config.project_dir}>")
@@ -154,7 +160,8 @@ def _dry_run(run: Run) -> StageResult:
 
 
 def build(run: Run) -> StageResult:
-    """Build the sdist on the host, then every target's wheel from it in the container.
+    """Build the sdist on the host (or take the ``sdist`` option's file), then every
+    target's wheel from it in the container.
 
     ``before-all`` runs once per container (one per platform group: image and arch), the
     jobs run across groups, ``before-build`` once per target. The
@@ -163,7 +170,8 @@ def build(run: Run) -> StageResult:
     scripts are printed on stdout and nothing is built or written.
 
     Raises:
-        ProjectError: the sdist could not be built.
+        ProjectError: the sdist could not be built, or the given ``sdist`` is missing,
+            unreadable or not an sdist.
         EngineUnavailableError, ImageNotFoundError: no engine, or no image.
         ConfigError: a requested tag is not in the image.
         EmulationUnavailableError: the host cannot run a platform's arch (before anything
@@ -176,13 +184,15 @@ def build(run: Run) -> StageResult:
         return _dry_run(run)
     # Check the input before writing anything: record, engine, image, policy, tags.
     run.check_record()
+    if run.config.sdist is not None:
+        check_given_sdist(run.config.sdist)
     run.plan(run.config.requires_python)
     run.lock_outputs()
     # before-all first, in the fresh container (its result may be committed as an image),
     # and before the sdist: a failing before-all stops the run at once.
     for image in run.images():
         run.ensure_before_all(image)
-    sdist = build_sdist(run)
+    sdist = given_sdist(run) if run.config.sdist is not None else build_sdist(run)
     sdist_sha256 = sha256_file(sdist.path)
     run.report.set_project(
         name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),

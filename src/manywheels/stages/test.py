@@ -25,6 +25,7 @@ from manywheels.stages._environment import container_environment
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines, leaked_names
+from manywheels.stages._sdist_given import unpacked_sdist
 from manywheels.stages._step_summary import append_step_summary
 
 if TYPE_CHECKING:
@@ -38,8 +39,13 @@ PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 
 def copy_project(run: Run, image: str) -> None:
     """Copy the project tree (exclusions left out) to :data:`PROJECT_IN_CONTAINER` in the
-    image's container, for ``{project}`` and ``{package}``."""
+    image's container, for ``{project}`` and ``{package}``; with the ``sdist`` option, the
+    unpacked sdist instead (:func:`~manywheels.stages._sdist_given.unpacked_sdist`)."""
     config = run.config
+    if config.sdist is not None:
+        with unpacked_sdist(config.sdist) as tree:
+            run.container(image).copy_into(tree, PROJECT_IN_CONTAINER)
+        return
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
     def exclude(path: Path) -> bool:
