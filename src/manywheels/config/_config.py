@@ -58,6 +58,7 @@ class Config:
     test_extras: tuple[str, ...] = ()
     dist_dir: Path = Path("dist")
     sdist: Path | None = None
+    container_create_args: str = ""
     output_dir: Path = Path("wheelhouse")
     jobs: int | None = None
     fail_fast: bool = False

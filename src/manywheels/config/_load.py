@@ -32,6 +32,7 @@ from typing import Any
 
 from manywheels.config._cibuildwheel import from_cibuildwheel
 from manywheels.config._config import Config
+from manywheels.config._create_args import parse_create_args
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
 from manywheels.config._overrides import parse_overrides
 from manywheels.config._platforms import select_platforms
@@ -257,6 +258,8 @@ def load_config(
             values[key] = parse_value(option, where, raw)
             sources[key] = where
 
+    if values.get("container-create-args"):
+        parse_create_args(values["container-create-args"], sources["container-create-args"])
     if values.get("plat") is not None:
         parse_policy(values["plat"], what=f"plat ({sources['plat']})")
 

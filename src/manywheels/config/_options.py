@@ -31,8 +31,7 @@ DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
 """cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
 
 ENABLE_VALUES = ("cpython-prerelease", "cpython-freethreading", "pypy", "graalpy")
-"""cibuildwheel's ``enable`` groups (docs/options.md, "enable"); ``pypy`` and ``graalpy``
-are accepted for compatibility and select nothing (manywheels builds CPython only)."""
+"""cibuildwheel's ``enable`` groups (docs/options.md, "enable")."""
 
 IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
@@ -141,11 +140,13 @@ OPTIONS: tuple[Option, ...] = (
            "free-threaded); a list in TOML, space-separated in the environment"),
     Option("enable", "list", [],
            "extra interpreter groups selected by default: cpython-prerelease, "
-           "cpython-freethreading (pypy, graalpy: accepted, select nothing)",
+           "cpython-freethreading, pypy, graalpy",
            choices=ENABLE_VALUES, example=["cpython-freethreading"],
            meaning="interpreters selected by default beyond final GIL CPythons (cibuildwheel's "
            "`enable`): `cpython-freethreading` (`cp313t`, `cp314t`), `cpython-prerelease` "
-           "(an image's pre-release CPython); `pypy`, `graalpy` accepted, select nothing"),
+           "(an image's pre-release CPython), `pypy` (`pp311`: `/opt/python/pp311-pypy311_pp73`), "
+           "`graalpy` (`gp242`: `/opt/python/graalpy311-graalpy242_311_native`); the image's "
+           "`manylinux-interpreters` installs those a run needs"),
     Option("image", "str", DEFAULT_IMAGE, "manylinux or musllinux image to build in",
            meaning="manylinux or musllinux image to build in; used locally when present, "
            "pulled otherwise"),
@@ -186,6 +187,17 @@ OPTIONS: tuple[Option, ...] = (
            "`KEY=VALUE` pairs elsewhere; evaluated in the container in order, as a POSIX "
            "shell would (`$VAR`, `${VAR}`, `$(cmd)`), everything else literal (one "
            "double-quoted word); not seen by tests (see `test-environment`)"),
+    Option("container-create-args", "str", "",
+           "extra options for creating the build containers (allowlist: --cpus, --memory, "
+           "--memory-swap, --shm-size, --pids-limit, --ulimit, --gpus, --network, --cap-add, "
+           "--security-opt)",
+           example="--shm-size 2g --cpus 2",
+           meaning="`docker create` options for every build container, from an allowlist: "
+           "`--cpus`, `--memory`/`-m`, `--memory-swap`, `--shm-size`, `--pids-limit`, "
+           "`--ulimit name=soft[:hard]`, `--gpus`, `--network`, `--cap-add`, `--security-opt` "
+           "(`--opt value` or `--opt=value`; anything else is refused, exit 2); cibuildwheel's "
+           "`\"docker; create_args: --gpus all\"` form works too, and its `container-engine` "
+           "is read from `[tool.cibuildwheel]`"),
     Option("environment-pass", "list", [], "names of host variables passed into the container",
            example=["CI"]),
     Option("frontend", "frontend", "build", "build frontend in the container",

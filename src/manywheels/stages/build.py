@@ -20,6 +20,7 @@ from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._frontend_args import frontend_extra_args
+from manywheels.stages._interpreters import ensure_interpreters
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines
@@ -204,6 +205,8 @@ def build(run: Run) -> StageResult:
         run.ui.info(f"{len(group.steps)} identifier(s) in {group.image} ({group.arch}): "
                     + ", ".join(s.identifier for s in group.steps))
         run.container(group.image).copy_into(sdist.path, sdist_in_container)
+        ensure_interpreters(run.container(group.image), (s.interpreter for s in group.steps),
+                            run.ui.info)  # PyPy / GraalPy on demand
     for step in plan.steps:
         run.report.reset_target(
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,

@@ -22,6 +22,7 @@ from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path, step_options
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
 from manywheels.stages._environment import container_environment
+from manywheels.stages._interpreters import ensure_interpreters
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines, leaked_names
@@ -235,6 +236,9 @@ def test(run: Run) -> StageResult:
     images = list(dict.fromkeys(item.image for item in items))
     for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
+        if not config.dry_run:  # PyPy / GraalPy on demand
+            ensure_interpreters(run.container(image),
+                                (i.interpreter for i in items if i.image == image), run.ui.info)
     uses_project = any(needs_project(f"{o.test_command} {o.before_test}")
                        for o in options.values())
     if uses_project and not config.dry_run:
