@@ -232,16 +232,25 @@ class Run:
         return self.containers.get(ref or self.config.image)
 
     def pythons(self, ref: str | None = None) -> list[PythonTag]:
-        """The interpreters under ``/opt/python`` in the image, and those its
-        ``manylinux-interpreters`` can install (:mod:`._interpreters`)."""
+        """The interpreters under ``/opt/python`` in the image, and, when the run may build
+        PyPy or GraalPy, those its ``manylinux-interpreters`` can install
+        (:mod:`._interpreters`)."""
         ref = ref or self.config.image
         with self._lock:
             if ref not in self._pythons:
                 listing = self.container(ref).output(["ls", "-1", "/opt/python"], check=False)
-                offered = list_interpreters(self.container(ref)) or []  # PyPy, GraalPy
+                offered = (list_interpreters(self.container(ref)) or []) \
+                    if self._wants_other_pythons() else []  # PyPy, GraalPy on demand
                 self._pythons[ref] = sorted({*parse_image_pythons(listing),
                                              *(i.tag for i in offered)})
             return self._pythons[ref]
+
+    def _wants_other_pythons(self) -> bool:
+        """Whether the run may build PyPy or GraalPy (``enable`` or ``python`` names them):
+        only then is ``manylinux-interpreters`` asked what it can install."""
+        config = self.config
+        return bool({"pypy", "graalpy"} & set(config.enable)) or any(
+            tag.impl != "cp" for tag in config.python or ())
 
     def image_facts(self, ref: str | None = None) -> ImageFacts:
         """What the plan needs of an image: digest, ``AUDITWHEEL_PLAT``, interpreters.

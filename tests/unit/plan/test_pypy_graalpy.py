@@ -171,3 +171,16 @@ def test_a_run_with_enable_pypy_installs_pp311_before_building(
     assert [row.identifier for row in result.rows] == [
         "cp311-manylinux_x86_64", "pp311-manylinux_x86_64", "cp312-manylinux_x86_64"]
     assert tool.ensured == [["pp311-pypy311_pp73"]]  # only what the run needs, once
+
+
+def test_without_enable_the_tool_is_not_asked(project: Path) -> None:  # noqa: F811
+    tool = Interpreters()
+    engine = FakeEngine([FakeImage(IMAGE, pythons=("cp311-cp311", "cp312-cp312"))],
+                        handler=tool)
+    with make_run(make_config(project), engine) as run:
+        assert [t.tag for t in run.pythons(IMAGE)] == ["cp311", "cp312"]
+    with make_run(make_config(project, python=["pp311"]), engine) as run:
+        assert "pp311" in [t.tag for t in run.pythons(IMAGE)]  # named: asked
+    first, second = engine.containers
+    assert not any("manylinux-interpreters" in str(c) for c in first.commands)
+    assert any("manylinux-interpreters" in str(c) for c in second.commands)
