@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,7 +23,9 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import extract_sdist
+from tests.conftest import PACKAGES, extract_sdist
+
+NOXFILE = "import manywheels.nox\n\nmanywheels.nox.register()\n"
 
 PINNED = {"contourpy": "contourpy==1.3.1", "ujson": "ujson==5.10.0"}
 
@@ -116,3 +119,29 @@ def test_ujson_test_command_with_a_dict_literal(sdists: dict[str, Path], test_im
     logs = project / "wheelhouse" / "logs" / "cp312-manylinux_x86_64"
     assert command in (logs / "test.sh").read_text()
     assert '\n{"1":2}\n' in (logs / "test.log").read_text()
+
+
+def test_nox_wheels_with_sdist_and_no_project_dir(test_image: str, tmp_path: Path) -> None:
+    """``nox -s wheels -- --sdist PATH`` next to a noxfile with no pyproject.toml: the
+    sdist's own [tool.manywheels] table (test-command) drives the run."""
+    project = tmp_path / "purepkg"
+    shutil.copytree(PACKAGES / "purepkg", project)
+    with (project / "pyproject.toml").open("a") as stream:
+        stream.write("\n[tool.manywheels]\ntest-command = \"python -c 'import purepkg; "
+                     "print(6 * 7)'\"\n")
+    subprocess.run([sys.executable, "-m", "build", "--sdist", "--outdir",
+                    str(tmp_path / "sdists"), str(project)], check=True,
+                   stdout=subprocess.DEVNULL)
+    (sdist,) = sorted((tmp_path / "sdists").glob("*.tar.gz"))
+    runner = tmp_path / "runner"  # a noxfile and nothing else
+    runner.mkdir()
+    (runner / "noxfile.py").write_text(NOXFILE)
+    done = subprocess.run(
+        [sys.executable, "-m", "nox", "--no-color", "-s", "wheels", "--", "--sdist",
+         str(sdist), "--image", test_image, "--python", "cp312"],
+        cwd=runner, env=dict(os.environ), text=True, capture_output=True, check=False)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-6000:]
+    log = (runner / "wheelhouse" / "logs" / "cp312-manylinux_x86_64" / "test.log").read_text()
+    assert "\n42\n" in log
+    record = _record(runner / "wheelhouse")
+    assert record["project"]["sdist_sha256"] == hashlib.sha256(sdist.read_bytes()).hexdigest()
