@@ -13,21 +13,25 @@ lowest identifier (the plan lists an image's steps by version) is the *leader*, 
 others wait for its build (:meth:`WheelShare.wait`). When its wheel serves them they reuse it
 (no build, no second repair: :class:`RepairGate`); when it does not (not abi3, or the build
 failed) they build as usual. The repaired wheel is tested on every identifier's interpreter.
+They wait only when the sdist's build configuration mentions the stable ABI
+(:func:`may_build_abi3`), so other projects lose no parallelism.
 """
 
 from __future__ import annotations
 
+import tarfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from packaging.utils import parse_wheel_filename
 
 from manywheels.plan._targets import BuildStep
 from manywheels.stages._common import is_pure
 
-__all__ = ["Built", "RepairGate", "Repaired", "WheelShare", "abi3_floor", "is_abi3",
-           "is_pure", "reuse_key", "serves"]
+__all__ = ["ABI3_MARKERS", "Built", "RepairGate", "Repaired", "WheelShare", "abi3_floor", "is_abi3",
+           "is_pure", "may_build_abi3", "reuse_key", "serves"]
 
 _WAIT_S = 0.5
 """How often a waiting identifier looks at the run's cancellation (seconds)."""
@@ -47,6 +51,39 @@ def abi3_floor(wheel_name: str) -> int | None:
               if tag.abi == "abi3" and tag.interpreter.startswith("cp3")
               and tag.interpreter[3:].isdigit()]
     return min(minors) if minors else None
+
+
+ABI3_MARKERS = ("py_limited_api", "py-limited-api", "Py_LIMITED_API", "limited-api",
+                "limited_api", "py-api", "abi3", "STABLE_ABI")
+"""Words of the build configurations that make stable-ABI wheels: setuptools'
+``py_limited_api``, scikit-build-core's ``wheel.py-api``, meson-python's ``limited-api``,
+maturin/PyO3's ``abi3`` features, nanobind's ``STABLE_ABI``, the ``Py_LIMITED_API`` macro."""
+
+_CONFIG_FILES = {"pyproject.toml", "setup.py", "setup.cfg", "Cargo.toml", "meson.build",
+                 "meson.options", "meson_options.txt", "CMakeLists.txt"}
+_CONFIG_MAX_BYTES = 1 << 20
+
+
+def may_build_abi3(sdist: Path) -> bool:
+    """Whether an sdist's build configuration (its ``pyproject.toml``, ``setup.py``,
+    ``setup.cfg``, ``Cargo.toml``, meson and CMake files, at any depth) names one of
+    :data:`ABI3_MARKERS`: only then do identifiers wait for their group's leader (a project
+    that cannot make an abi3 wheel keeps every build parallel). An sdist that is not a
+    readable tar archive: ``True`` (waiting is the safe side)."""
+    try:
+        with tarfile.open(sdist) as archive:
+            for member in archive:
+                name = member.name.rsplit("/", 1)[-1]
+                if not member.isfile() or member.size > _CONFIG_MAX_BYTES or not (
+                        name in _CONFIG_FILES or name.endswith(".cmake")):
+                    continue
+                stream = archive.extractfile(member)
+                text = stream.read().decode("utf-8", "replace") if stream else ""
+                if any(marker in text for marker in ABI3_MARKERS):
+                    return True
+    except (OSError, tarfile.TarError):
+        return True
+    return False
 
 
 ReuseKey = tuple[object, ...]
@@ -91,14 +128,16 @@ class Built:
 
 
 class WheelShare:
-    """The build stage's shared wheels and the gate of each reuse group.
+    """The build stage's shared wheels and the gate of each reuse group (``gate``: whether
+    identifiers wait for their leader at all, :func:`may_build_abi3`; without it a wheel
+    built first still serves the identifiers that start later).
 
     ``lock`` is held while a shareable wheel is copied out and claimed
     (:meth:`earlier`, :meth:`add`), so identifiers that built concurrently keep the first
     wheel and never overwrite it.
     """
 
-    def __init__(self, steps: Sequence[BuildStep]) -> None:
+    def __init__(self, steps: Sequence[BuildStep], *, gate: bool = True) -> None:
         self.lock = threading.RLock()
         self._steps = {step.identifier: step for step in steps}
         self._built: list[Built] = []
@@ -110,7 +149,7 @@ class WheelShare:
             if key is not None:
                 groups.setdefault(key, []).append(step)
         for members in groups.values():
-            if len(members) < 2:
+            if not gate or len(members) < 2:
                 continue
             leader = min(members, key=lambda s: s.python)
             self._done[leader.identifier] = threading.Event()

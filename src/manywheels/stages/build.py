@@ -17,7 +17,7 @@ from functools import partial
 from manywheels._fsutil import sha256_file
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
-from manywheels.stages._abi3 import Built, WheelShare, is_abi3
+from manywheels.stages._abi3 import Built, WheelShare, is_abi3, may_build_abi3
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._frontend_args import frontend_extra_args
 from manywheels.stages._render import render
@@ -118,8 +118,8 @@ def _build_or_reuse(run: Run, target: BuildStep, script: str, share: WheelShare)
     return wheel
 
 
-def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str) -> list[Job]:
-    share = WheelShare(plan.steps)
+def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str, *, gate: bool = True) -> list[Job]:
+    share = WheelShare(plan.steps, gate=gate)
     jobs = []
     for step in share.order(plan.steps):
         script = build_script(step, sdist_in_container)
@@ -148,7 +148,8 @@ def build(run: Run) -> StageResult:
     """Build the sdist on the host, then every target's wheel from it in the container.
 
     ``before-all`` runs once per container (one per platform group: image and arch), the
-    jobs run across groups, ``before-build`` once per target. The
+    jobs run across groups, ``before-build`` once per target. A pure wheel, or an abi3 wheel
+    for the later CPythons of its platform, is built once and reused (:mod:`._abi3`). The
     frontend is ``build`` (``python -m build``, with ``--installer uv`` when the image
     has uv), ``pip`` (``pip wheel``) or ``uv`` (``uv build``). With ``dry-run`` the
     scripts are printed on stdout and nothing is built or written.
@@ -190,4 +191,5 @@ def build(run: Run) -> StageResult:
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,
             arch=step.arch, plat=step.plat, sdist_sha256=sdist_sha256,
         )
-    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container))
+    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container,
+                                        gate=may_build_abi3(sdist.path)))

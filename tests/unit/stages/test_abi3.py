@@ -6,8 +6,10 @@ lets the others build; an audit finding fails every identifier of the wheel)."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import tarfile
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -18,8 +20,18 @@ import pytest
 from manywheels.errors import StageFailedError
 from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import BuildStep, StepOptions, interpreter_path
-from manywheels.stages._abi3 import Built, WheelShare, abi3_floor, is_abi3, reuse_key, serves
+from manywheels.stages._abi3 import (
+    Built,
+    WheelShare,
+    abi3_floor,
+    is_abi3,
+    may_build_abi3,
+    reuse_key,
+    serves,
+)
 from manywheels.stages._audit import audit_commands, audit_script, finding
+from manywheels.stages._run import Run
+from manywheels.stages.build import SdistInfo, read_sdist
 from manywheels.stages.repair import repair
 from manywheels.stages.test import test as stage_test
 from tests.fakes.engine import Call, Reply
@@ -32,13 +44,39 @@ from tests.unit.stages.test_orchestration import (
     _no_engine,  # noqa: F401 - an autouse fixture
     build_stage,
     engine_with,
-    host_sdist,  # noqa: F401 - a fixture
     make_config,
     make_run,
     project,  # noqa: F401 - a fixture
 )
 
 ABI3 = "limitedapi-1.0.0-cp39-abi3-linux_x86_64.whl"
+
+
+def write_sdist(path: Path, files: dict[str, str]) -> Path:
+    """An sdist of purepkg 1.0.0 holding ``files`` (name -> text) besides PKG-INFO."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    members = {"PKG-INFO": "Metadata-Version: 2.1\nName: purepkg\nVersion: 1.0.0\n", **files}
+    with tarfile.open(path, "w:gz") as archive:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"purepkg-1.0.0/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return path
+
+
+LIMITED_SETUP = 'setup(ext_modules=[Extension("p._s", ["s.c"], py_limited_api=True)])\n'
+
+
+@pytest.fixture
+def host_sdist(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The host sdist build replaced by an sdist whose setup.py asks for the limited API."""
+
+    def fake_build_sdist(run: Run) -> SdistInfo:
+        path = run.config.dist_dir / "purepkg-1.0.0.tar.gz"
+        return read_sdist(write_sdist(path, {"setup.py": LIMITED_SETUP}))
+
+    monkeypatch.setattr(build_stage, "build_sdist", fake_build_sdist)
 
 
 def step(tag: str, image: str = IMAGE, plat: str = PLAT, **options: Any) -> BuildStep:
@@ -114,6 +152,25 @@ def test_a_waiting_identifier_takes_the_leaders_wheel_only_once_it_is_built() ->
     other.add(Built(cp39.identifier, "x-1-cp39-cp39-linux_x86_64.whl", "cd" * 32))
     other.finish(cp39.identifier)
     assert other.wait(cp310, threading.Event()) is None
+
+
+def test_only_an_sdist_that_mentions_the_stable_abi_makes_identifiers_wait(
+        tmp_path: Path) -> None:
+    assert may_build_abi3(write_sdist(tmp_path / "a.tar.gz", {"setup.py": LIMITED_SETUP}))
+    assert may_build_abi3(write_sdist(tmp_path / "b.tar.gz", {
+        "pyproject.toml": '[tool.scikit-build]\nwheel.py-api = "cp39"\n'}))
+    assert may_build_abi3(write_sdist(tmp_path / "c.tar.gz", {
+        "rust/Cargo.toml": 'pyo3 = { version = "0.22", features = ["abi3-py39"] }\n'}))
+    plain = write_sdist(tmp_path / "d.tar.gz", {
+        "setup.py": 'setup(ext_modules=[Extension("p._s", ["s.c"])])\n',
+        "src/s.c": "#define Py_LIMITED_API 0x03090000\n"})  # sources are not read
+    assert not may_build_abi3(plain)
+    broken = tmp_path / "e.tar.gz"
+    broken.write_bytes(b"not a tar")
+    assert may_build_abi3(broken)  # unreadable: wait, the safe side
+    steps = [step("cp39"), step("cp310")]
+    assert WheelShare(steps, gate=False).leader("cp310-manylinux_x86_64") is None
+    assert WheelShare(steps).leader("cp310-manylinux_x86_64") == "cp39-manylinux_x86_64"
 
 
 def test_audit_commands_follow_cibuildwheels_placeholders() -> None:
@@ -201,7 +258,7 @@ REPAIRED = "purepkg-1.0.0-cp311-abi3-manylinux_2_28_x86_64.whl"
 
 
 def test_an_abi3_wheel_is_built_repaired_and_audited_once_and_tested_on_each(
-        project: Path, host_sdist: list[Path]) -> None:
+        project: Path, host_sdist: None) -> None:
     builder = Abi3Builder()
     config = make_config(project, python=PYTHONS, jobs=3, test_command="python -c pass")
     with make_run(config, engine_with(builder)) as run:
@@ -228,7 +285,7 @@ def test_an_abi3_wheel_is_built_repaired_and_audited_once_and_tested_on_each(
 
 @pytest.mark.parametrize(("fail", "abi3"), [(None, False), ("cp311", True)])
 def test_without_an_abi3_wheel_from_the_leader_the_others_build(
-        project: Path, host_sdist: list[Path], fail: str | None, abi3: bool) -> None:
+        project: Path, host_sdist: None, fail: str | None, abi3: bool) -> None:
     builder = Abi3Builder(fail, abi3=abi3)
     config = make_config(project, python=PYTHONS, jobs=3)
     with make_run(config, engine_with(builder)) as run:
@@ -254,7 +311,7 @@ def test_without_an_abi3_wheel_from_the_leader_the_others_build(
 
 
 def test_an_audit_finding_fails_every_identifier_of_the_wheel(
-        project: Path, host_sdist: list[Path]) -> None:
+        project: Path, host_sdist: None) -> None:
     builder = Abi3Builder(violation=True)
     config = make_config(project, python=PYTHONS, jobs=2, test_command="python -c pass")
     with make_run(config, engine_with(builder)) as run:
@@ -274,7 +331,7 @@ def test_an_audit_finding_fails_every_identifier_of_the_wheel(
     assert not list(config.output_dir.glob("*.whl"))
 
 
-def test_an_empty_audit_command_audits_nothing(project: Path, host_sdist: list[Path]) -> None:
+def test_an_empty_audit_command_audits_nothing(project: Path, host_sdist: None) -> None:
     builder = Abi3Builder(violation=True)
     config = make_config(project, python=PYTHONS[:2], audit_command="")
     with make_run(config, engine_with(builder)) as run:
