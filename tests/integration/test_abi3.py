@@ -156,3 +156,6 @@ def test_a_wheel_outside_the_stable_abi_fails_the_audit_with_one_line(
     audit_log = (project / "wheelhouse" / "logs" / first / "audit.log").read_text()
     assert "abi3audit from the image: /usr/local/bin/abi3audit" in audit_log
     assert '"non_abi3_symbols": ["PyObject_Print"]' in audit_log
+    # the repair log (whose tail a failing stage shows) ends with what the audit said
+    repair_log = (project / "wheelhouse" / "logs" / first / "repair.log").read_text()
+    assert repair_log.splitlines()[-1] == caught.value.failures[first].split("; log: ")[0]

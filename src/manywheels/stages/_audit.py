@@ -18,6 +18,7 @@ import json
 import shlex
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from manywheels.config._placeholders import fill_placeholders, uses_placeholder
@@ -99,8 +100,11 @@ def finding(tail: Sequence[str]) -> str:
 
 
 def audit_wheel(run: Run, container: Container, identifier: str, options: StepOptions, *,
-                wheel: str, wheel_in_container: str, interpreter: str) -> bool:
-    """Run the audit-commands that apply to a repaired wheel, in ``container``.
+                wheel: str, wheel_in_container: str, interpreter: str,
+                also_log: Path | None = None) -> bool:
+    """Run the audit-commands that apply to a repaired wheel, in ``container``; when one
+    fails, its last lines and the finding are also appended to ``also_log`` (the repair
+    log, whose tail a failing stage shows).
 
     Returns:
         True when an audit ran (and passed); False when none applies.
@@ -123,6 +127,10 @@ def audit_wheel(run: Run, container: Container, identifier: str, options: StepOp
     except CommandError as error:
         msg = f"{wheel} fails the audit-command: {finding(error.tail)} (log: {log})"
         run.report.update(identifier, "audit", reason=msg)
+        if also_log is not None:  # the stage's own log ends with what the audit said
+            with also_log.open("a", encoding="utf-8") as stream:
+                stream.write("".join(f"{line}\n" for line in [
+                    f"+ the audit of {wheel} failed; its log: {log}", *error.tail[-8:], msg]))
         raise AuditError(msg) from None
     run.report.record(identifier, "audit", status="passed", wheel=wheel, log=log,
                       duration_s=round(time.monotonic() - started, 3), run_id=run.run_id)

@@ -113,7 +113,8 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
     try:  # before the copy: a wheel that fails its audit never reaches output-dir
         audited = audit_wheel(run, container, identifier, step_options(config, identifier),
                               wheel=repaired, wheel_in_container=f"{out_dir}/{repaired}",
-                              interpreter=_interpreter(run, identifier))
+                              interpreter=_interpreter(run, identifier),
+                              also_log=run.log_dir(identifier) / "repair.log")
     except AuditError as error:
         run.report.record(identifier, "repair", status="failed", reason=str(error),
                           source=wheel, log=f"logs/{identifier}/repair.log", run_id=run.run_id)
