@@ -1,6 +1,6 @@
-"""The repair stage's side of abi3 reuse (:mod:`._abi3`): the identifier that built a shared
-abi3 wheel repairs (and audits) it once; the identifiers whose build record says
-``reused_from`` it wait for that repair and record its result as theirs, with
+"""The repair stage's side of wheel reuse (:mod:`._abi3`): the identifier that built a shared
+wheel (abi3, or pure) repairs or copies it, and audits it, once; the identifiers whose build
+record says ``reused_from`` it wait for that and record its result as theirs, with
 ``reused_from``. Its failure (an audit finding included) fails them with the same line."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from manywheels.errors import ManywheelsError
 from manywheels.plan._record import StageRecord
 from manywheels.stages._abi3 import Repaired, RepairGate
 from manywheels.stages._audit import AuditError
+from manywheels.stages._common import is_pure
 from manywheels.stages._run import Run
 
 __all__ = ["gate_order", "repair_gate", "repair_reused", "repair_source", "reusable"]
@@ -24,8 +25,7 @@ def _reusers(inputs: Inputs) -> dict[str, str]:
     """identifier -> the identifier of this stage's inputs whose raw wheel it reuses."""
     built = {identifier: record.wheel for identifier, record in inputs}
     return {identifier: record.reused_from for identifier, record in inputs
-            if record.reused_from is not None and not record.pure
-            and built.get(record.reused_from) == record.wheel}
+            if record.reused_from is not None and built.get(record.reused_from) == record.wheel}
 
 
 def repair_gate(inputs: Inputs) -> RepairGate:
@@ -96,9 +96,10 @@ def repair_reused(run: Run, identifier: str, wheel: str, source: str, gate: Repa
         run.report.record(identifier, "repair", status="failed", reason=msg, source=wheel,
                           reused_from=source, run_id=run.run_id)
         raise ManywheelsError(msg)
+    pure = is_pure(wheel)
     run.report.record(
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
         wheel=result.wheel, sha256=result.sha256, source=wheel, reused_from=source,
-        run_id=run.run_id, sboms=list(result.sboms),
+        pure=pure or None, run_id=run.run_id, sboms=list(result.sboms),
     )
-    return f"{result.wheel} (abi3: reused from {source})"
+    return f"{result.wheel} ({'pure Python' if pure else 'abi3'}: reused from {source})"

@@ -35,7 +35,7 @@ from manywheels.stages._abi3_repair import (
     repair_source,
     reusable,
 )
-from manywheels.stages._audit import AuditError, audit_wheel
+from manywheels.stages._audit import AuditError, audit_commands, audit_wheel
 from manywheels.stages._common import (
     Job,
     StageResult,
@@ -75,9 +75,23 @@ def repair_script(identifier: str, wheel_in_container: str, plat: str,
 
 
 def _repair_pure(run: Run, identifier: str, wheel: str, *, pure: bool = True) -> str:
-    """Copy a wheel unchanged: a pure one, or any with an empty repair-command."""
+    """Copy a wheel unchanged: a pure one, or any with an empty repair-command (audited
+    first, in its image's container, when an audit-command applies to it)."""
     started = time.monotonic()
     config = run.config
+    options = step_options(config, identifier)
+    if audit_commands(options, wheel):
+        target = run.report.target(identifier)
+        raw = f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}"
+        container = run.container((target.image if target else None) or config.image)
+        container.copy_into(config.dist_dir / wheel, raw)
+        try:
+            audit_wheel(run, container, identifier, options, wheel=wheel,
+                        wheel_in_container=raw, interpreter=_interpreter(run, identifier))
+        except AuditError as error:
+            run.report.record(identifier, "repair", status="failed", reason=str(error),
+                              source=wheel, pure=pure, run_id=run.run_id)
+            raise
     atomic_copy(config.dist_dir / wheel, config.output_dir / wheel)
     run.report.record(
         identifier, "repair", status="passed", duration_s=round(time.monotonic() - started, 3),
@@ -143,12 +157,14 @@ def _job(run: Run, identifier: str, record: StageRecord, gate: RepairGate) -> Jo
     wheel = str(record.wheel)
     options = step_options(run.config, identifier)
     command = options.repair_command
-    if record.pure or not command:
-        return Job(identifier, partial(_repair_pure, run, identifier, wheel,
-                                           pure=bool(record.pure)))
     source = record.reused_from
     if source is not None and reusable(run, source, wheel, gate):
         return Job(identifier, partial(repair_reused, run, identifier, wheel, source, gate))
+    if record.pure or not command:
+        work = partial(_repair_pure, run, identifier, wheel, pure=bool(record.pure))
+        if identifier in gate:
+            work = partial(repair_source, run, identifier, gate, work)
+        return Job(identifier, work)
     target = run.report.target(identifier)
     image = (target.image if target else None) or run.config.image
     plat = (target.plat if target else None) or run.config.plat or ""

@@ -211,9 +211,10 @@ class Abi3Builder(Builder):
     builds of ``fail``, answers audits (``violation``: abi3audit's failing report) and tests."""
 
     def __init__(self, fail: str | None = None, *, abi3: bool = True,
-                 violation: bool = False) -> None:
+                 violation: bool = False, pure: bool = False) -> None:
         super().__init__(fail)
         self.abi3 = abi3
+        self.pure = pure
         self.violation = violation
         self.built: list[str] = []
         self.repaired: list[str] = []
@@ -247,7 +248,8 @@ class Abi3Builder(Builder):
         if not self.abi3 or identifier.startswith(self.fail or "-"):
             return super().build(call, identifier)
         out = f"/manywheels/{identifier}/dist"
-        wheel = "purepkg-1.0.0-cp311-abi3-linux_x86_64.whl"
+        wheel = ("purepkg-1.0.0-py3-none-any.whl" if self.pure
+                 else "purepkg-1.0.0-cp311-abi3-linux_x86_64.whl")
         call.fs.write(f"{out}/{wheel}", f"abi3 wheel of {identifier}".encode())
         return 0, [f"{out}/{wheel}"]
 
@@ -338,3 +340,25 @@ def test_an_empty_audit_command_audits_nothing(project: Path, host_sdist: None) 
         build_stage.build(run)
         repair(run)
     assert builder.audited == []
+
+
+@pytest.mark.parametrize("violation", [False, True])
+def test_a_shared_pure_wheel_is_audited_once_by_a_wheel_command(
+        project: Path, host_sdist: None, violation: bool) -> None:
+    builder = Abi3Builder(pure=True, violation=violation)
+    config = make_config(project, python=PYTHONS, jobs=3, audit_command="twine check {wheel}")
+    with make_run(config, engine_with(builder)) as run:
+        build_stage.build(run)
+        if violation:
+            with pytest.raises(StageFailedError) as caught:
+                repair(run)
+            assert sorted(caught.value.failures) == IDS
+        else:
+            repaired = repair(run)
+            assert {row.detail for row in repaired.rows if row.identifier != IDS[0]} == {
+                f"purepkg-1.0.0-py3-none-any.whl (pure Python: reused from {IDS[0]})"}
+        report = run.report
+    assert builder.built == [IDS[0]] and builder.audited == [IDS[0]]
+    assert builder.repaired == []  # a pure wheel is copied, never repaired
+    status = "failed" if violation else "passed"
+    assert [report.stage(i, "repair")["status"] for i in IDS] == [status] * 3
