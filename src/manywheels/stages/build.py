@@ -141,7 +141,8 @@ def _dry_run(run: Run) -> StageResult:
     plan = run.plan(config.requires_python)
     for image in run.images():
         run.ensure_before_all(image)
-    return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}"))
+    return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}",
+                                        gate=False))  # plan order
 
 
 def build(run: Run) -> StageResult:
