@@ -22,13 +22,16 @@ from manywheels.naming._platforms import (
 )
 from manywheels.naming._policy import ARCHS
 
-__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND", "ENABLE_VALUES",
+__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_AUDIT_COMMAND", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND",
+           "ENABLE_VALUES",
            "IMAGE_KEYS",
            "OPTIONS", "Kind", "Option", "markdown_table"]
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
 """cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
+DEFAULT_AUDIT_COMMAND = "abi3audit --strict --report {abi3_wheel}"
+"""cibuildwheel's default audit-command (docs/options.md, "audit-command"): abi3 wheels only."""
 
 ENABLE_VALUES = ("cpython-prerelease", "cpython-freethreading", "pypy", "graalpy")
 """cibuildwheel's ``enable`` groups (docs/options.md, "enable"); ``pypy`` and ``graalpy``
@@ -38,7 +41,7 @@ IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in AR
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
 
 Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
-               "frontend", "settings", "verbosity", "components"]
+               "frontend", "settings", "verbosity", "components", "commands"]
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,10 @@ class Option:
 def _shown_default(value: Any) -> str:
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
-    if value in (None, "", [], {}):
+    if value in (None, "", [], {}, ()):
         return "\N{EM DASH}"
+    if isinstance(value, tuple):  # commands: cibuildwheel's " && " form
+        return f"`{' && '.join(value)}`"
     return f"`{value}`"
 
 
@@ -328,6 +333,22 @@ OPTIONS: tuple[Option, ...] = (
            "logs in `<output-dir>/logs/`); `1` to `3` (`-v`, `-vv`): stream every output line "
            "and pass `-v` to the frontend (pip, uv: that many times; build: once); `-1` to "
            "`-3`: `-q` to the frontend (pip, uv)"),
+    Option("audit-command", "commands", (DEFAULT_AUDIT_COMMAND,),
+           "commands checking each repaired wheel ({wheel}: every wheel, {abi3_wheel}: abi3 "
+           "wheels only); empty: no audit",
+           example="abi3audit --strict --report {abi3_wheel} && twine check {wheel}",
+           meaning="shell commands run in the container on each repaired wheel, once per wheel "
+           "(an abi3 wheel that later identifiers reuse is audited once), before it is copied "
+           "to output-dir; several separated by ` && ` or given as a list; each names "
+           "`{wheel}` (every wheel) or `{abi3_wheel}` (only wheels with an `abi3` tag); a "
+           "failing command fails that wheel's identifiers; empty: no audit"),
+    Option("audit-requires", "list", ["abi3audit"],
+           "packages installed into a venv in the container for the audit-command",
+           example=["abi3audit==0.0.26", "twine"],
+           meaning="requirements of the `audit-command`, installed into a venv in the "
+           "container (from the image's newest CPython) when an audit runs; with the default "
+           "`abi3audit` the image's own `abi3audit` is used when it has one (the manylinux "
+           "images do)"),
 )
 
 
