@@ -38,7 +38,8 @@ from __future__ import annotations
 
 from manywheels.frontends._nox import STAGE_FUNCTIONS, register
 
-__all__ = ["build", "clean_cache", "publish", "register", "repair", "test", "troubleshoot"]
+__all__ = ["build", "clean_cache", "publish", "register", "repair", "test", "troubleshoot",
+           "verify"]
 
 build = STAGE_FUNCTIONS["build"]
 repair = STAGE_FUNCTIONS["repair"]
@@ -47,3 +48,4 @@ test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when im
 publish = STAGE_FUNCTIONS["publish"]
 troubleshoot = STAGE_FUNCTIONS["troubleshoot"]
 clean_cache = STAGE_FUNCTIONS["clean-cache"]
+verify = STAGE_FUNCTIONS["verify"]

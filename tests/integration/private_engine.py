@@ -26,7 +26,7 @@ from pathlib import Path
 import docker
 
 BRIDGE = f"mwtest{os.getpid() % 100000}"  # own per test process (<= 15 chars)
-BRIDGE_ADDRESS = "10.213.77.1/24"
+SUBNET_PREFIX = "10.213"
 LABEL = "io.manywheels.test.private-engine"
 IMAGE = "manywheels-private-test:1"
 PLAT = "manylinux_2_36_x86_64"
@@ -72,11 +72,25 @@ def _run(*argv: str) -> None:
     subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def _free_bridge_address() -> str:
+    """``10.213.<n>.1/24`` for a ``<n>`` no route of this host uses yet (starting from one
+    derived from the pid), so two private engines at once get separate subnets."""
+    routes = subprocess.run(["ip", "-4", "route"], check=True, capture_output=True,
+                            text=True).stdout
+    start = os.getpid() % 200
+    for offset in range(200):
+        n = 20 + (start + offset) % 200
+        if f"{SUBNET_PREFIX}.{n}." not in routes:
+            return f"{SUBNET_PREFIX}.{n}.1/24"
+    msg = f"no free {SUBNET_PREFIX}.<n>.0/24 subnet for the private engine's bridge"
+    raise RuntimeError(msg)
+
+
 def _make_bridge() -> None:
     with contextlib.suppress(subprocess.CalledProcessError):
         _run("ip", "link", "delete", BRIDGE)  # ours, left by a killed test
     _run("ip", "link", "add", BRIDGE, "type", "bridge")
-    _run("ip", "addr", "add", BRIDGE_ADDRESS, "dev", BRIDGE)
+    _run("ip", "addr", "add", _free_bridge_address(), "dev", BRIDGE)
     _run("ip", "link", "set", BRIDGE, "up")
 
 

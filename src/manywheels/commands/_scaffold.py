@@ -79,12 +79,12 @@ class FileAction:
 def _toml_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(map(_toml_value, value)) + "]"
     if isinstance(value, dict):
-        inner = ", ".join(f"{k} = {json.dumps(v)}" for k, v in value.items())
+        inner = ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items())
         return "{ " + inner + " }" if inner else "{}"
-    return json.dumps(value)
+    return str(value) if isinstance(value, int) else json.dumps(value)
 
 
 def _option_rows(publish: bool) -> list[dict[str, str]]:

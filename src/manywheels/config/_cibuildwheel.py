@@ -35,6 +35,7 @@ KEY_MAP: dict[str, str] = {
     "test-requires": "test-requires", "test-extras": "test-extras",
     "test-groups": "test-groups", "test-sources": "test-sources", "test-skip": "test-skip",
     "test-environment": "test-environment", "test-timeout": "test-timeout",
+    "audit-command": "audit-command", "audit-requires": "audit-requires",
     "container-engine": "container-create-args",
 }
 """cibuildwheel key -> manywheels key (also in overrides)."""

@@ -9,7 +9,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from manywheels.config._options import DEFAULT_IMAGE, DEFAULT_REPAIR_COMMAND
+from manywheels.config._components import SbomComponent
+from manywheels.config._options import (
+    DEFAULT_AUDIT_COMMAND,
+    DEFAULT_IMAGE,
+    DEFAULT_REPAIR_COMMAND,
+)
 from manywheels.config._overrides import Override
 from manywheels.config._project import Project
 from manywheels.naming._tags import PythonTag
@@ -65,6 +70,8 @@ class Config:
     cache: bool = True
     cache_dir: Path | None = None
     ccache: bool = False
+    reproducible: bool = True
+    sbom_components: tuple[SbomComponent, ...] = ()
     dry_run: bool = False
     remove_leftovers: bool = False
     replace_record: bool = False
@@ -83,6 +90,8 @@ class Config:
     test_timeout: int | None = None
     config_settings: tuple[tuple[str, str], ...] = ()
     frontend_args: tuple[str, ...] = ()
+    audit_command: tuple[str, ...] = (DEFAULT_AUDIT_COMMAND,)
+    audit_requires: tuple[str, ...] = ("abi3audit",)
     overrides: tuple[Override, ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)

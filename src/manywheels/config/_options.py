@@ -22,13 +22,16 @@ from manywheels.naming._platforms import (
 )
 from manywheels.naming._policy import ARCHS
 
-__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND", "ENABLE_VALUES",
+__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_AUDIT_COMMAND", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND",
+           "ENABLE_VALUES",
            "IMAGE_KEYS",
            "OPTIONS", "Kind", "Option", "markdown_table"]
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
 """cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
+DEFAULT_AUDIT_COMMAND = "abi3audit --strict --report {abi3_wheel}"
+"""cibuildwheel's default audit-command (docs/options.md, "audit-command"): abi3 wheels only."""
 
 ENABLE_VALUES = ("cpython-prerelease", "cpython-freethreading", "pypy", "graalpy")
 """cibuildwheel's ``enable`` groups (docs/options.md, "enable")."""
@@ -37,7 +40,7 @@ IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in AR
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
 
 Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
-               "frontend", "settings", "verbosity"]
+               "frontend", "settings", "verbosity", "components", "commands"]
 
 
 @dataclass(frozen=True)
@@ -111,8 +114,10 @@ class Option:
 def _shown_default(value: Any) -> str:
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
-    if value in (None, "", [], {}):
+    if value in (None, "", [], {}, ()):
         return "\N{EM DASH}"
+    if isinstance(value, tuple):  # commands: cibuildwheel's " && " form
+        return f"`{' && '.join(value)}`"
     return f"`{value}`"
 
 
@@ -255,6 +260,25 @@ OPTIONS: tuple[Option, ...] = (
            "installed by before-all)", example=True,
            meaning="compile through ccache, its cache on the host (ccache must be in the "
            "image or installed by `before-all`)"),
+    Option("reproducible", "bool", True,
+           "SOURCE_DATE_EPOCH from the last git commit (or the newest project file) and "
+           "repaired wheels rewritten canonically (sorted entries, fixed times and modes)",
+           meaning="`SOURCE_DATE_EPOCH` (the host's, else the last git commit touching the "
+           "project, else its newest file) for the sdist build and every container, and each "
+           "repaired wheel rewritten canonically: entries sorted with `RECORD` last, `RECORD` "
+           "rows sorted, timestamps from `SOURCE_DATE_EPOCH`, modes 0644/0755, one "
+           "compression; `false` turns both off (a host `SOURCE_DATE_EPOCH` is still passed)"),
+    Option("sbom-components", "components", (),
+           "libraries built from source in before-all, for a second CycloneDX SBOM in each "
+           "repaired wheel (list of {name, version, purl, files}; JSON outside pyproject.toml)",
+           example=[{"name": "libyaml", "version": "0.2.5", "files": ["*/libyaml*.so*"]}],
+           default_text="none",
+           meaning="libraries built from source in `before-all` (auditwheel's SBOM names only "
+           "OS packages): an array of tables `{name, version, purl, files}` (`purl` default "
+           "`pkg:generic/<name>@<version>`, `files` patterns of the wheel members the library "
+           "ships as, default every wheel), a JSON array in the environment and on the command "
+           "line; written to `<name>.dist-info/sboms/manywheels.cdx.json` (PEP 770, CycloneDX "
+           "1.6) of each repaired wheel holding one of its files, with `reproducible`'s rewrite"),
     Option("dry-run", "bool", False, "print what would run (scripts, uploads); change nothing",
            stage_only=True, meaning="print what would run; change nothing"),
     Option("remove-leftovers", "bool", False,
@@ -282,7 +306,7 @@ OPTIONS: tuple[Option, ...] = (
            meaning="variables of the tests only, evaluated in the container like "
            "`environment`; builds and tests also get `MANYWHEELS=1`, "
            "`MANYWHEELS_BUILD_IDENTIFIER`, `CIBUILDWHEEL=1`, `CIBUILDWHEEL_BUILD_IDENTIFIER`, "
-           "and the host's `SOURCE_DATE_EPOCH` when set"),
+           "and the run's `SOURCE_DATE_EPOCH` (see `reproducible`)"),
     Option("repair-command", "str", DEFAULT_REPAIR_COMMAND,
            "command that repairs {wheel} into {dest_dir} for {plat}; empty: keep the raw wheel",
            example="auditwheel repair --exclude 'libcuda.so.*' --plat {plat} -w {dest_dir} "
@@ -329,6 +353,22 @@ OPTIONS: tuple[Option, ...] = (
            "logs in `<output-dir>/logs/`); `1` to `3` (`-v`, `-vv`): stream every output line "
            "and pass `-v` to the frontend (pip, uv: that many times; build: once); `-1` to "
            "`-3`: `-q` to the frontend (pip, uv)"),
+    Option("audit-command", "commands", (DEFAULT_AUDIT_COMMAND,),
+           "commands checking each repaired wheel ({wheel}: every wheel, {abi3_wheel}: abi3 "
+           "wheels only); empty: no audit",
+           example="abi3audit --strict --report {abi3_wheel} && twine check {wheel}",
+           meaning="shell commands run in the container on each repaired wheel, once per wheel "
+           "(an abi3 wheel that later identifiers reuse is audited once), before it is copied "
+           "to output-dir; several separated by ` && ` or given as a list; each names "
+           "`{wheel}` (every wheel) or `{abi3_wheel}` (only wheels with an `abi3` tag); a "
+           "failing command fails that wheel's identifiers; empty: no audit"),
+    Option("audit-requires", "list", ["abi3audit"],
+           "packages installed into a venv in the container for the audit-command",
+           example=["abi3audit==0.0.26", "twine"],
+           meaning="requirements of the `audit-command`, installed into a venv in the "
+           "container (from the image's newest CPython) when an audit runs; with the default "
+           "`abi3audit` the image's own `abi3audit` is used when it has one (the manylinux "
+           "images do)"),
 )
 
 

@@ -40,6 +40,8 @@ def _kind_schema(option: Option) -> dict[str, Any]:
         return {"type": "integer", "minimum": -3, "maximum": 3}
     if kind == "choice":
         return {"enum": list(option.choices)}
+    if kind == "commands":
+        return {"oneOf": [{"type": "string"}, _STRINGS]}
     if kind in {"list", "python"}:
         items: dict[str, Any] = {"type": "string"}
         if option.choices:
@@ -54,6 +56,13 @@ def _kind_schema(option: Option) -> dict[str, Any]:
         return {"oneOf": [{"type": "object", "additionalProperties": {
             "oneOf": [{"type": ["string", "integer", "number"]}, _STRINGS]}},
             {"type": "string"}, _STRINGS]}
+    if kind == "components":
+        component = {"type": "object", "required": ["name", "version"],
+                     "additionalProperties": False,
+                     "properties": {"name": {"type": "string"}, "version": {"type": "string"},
+                                    "purl": {"type": "string", "pattern": "^pkg:"},
+                                    "files": {"oneOf": [{"type": "string"}, _STRINGS]}}}
+        return {"type": "array", "items": component}
     return dict(_TABLE)  # table
 
 

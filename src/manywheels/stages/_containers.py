@@ -60,7 +60,8 @@ class RunContainers:
             cached = cache.find_before_all_image(run.engine, key) if key else None
             container = run.engine.container(
                 cached or ref,
-                env={**environment, **caches.env, **reproducible_environment(run.host_env)},
+                env={**environment, **caches.env,
+                     **reproducible_environment(run.source_date_epoch())},
                 ca_bundle=find_ca_bundle(run.host_env),
                 run_id=run.run_id,
                 labels={"io.manywheels.project": str(run.config.project_dir)},

@@ -34,11 +34,11 @@ def container_environment(config: Config, host_env: Mapping[str, str]) -> dict[s
     return env
 
 
-def reproducible_environment(host_env: Mapping[str, str]) -> dict[str, str]:
-    """``SOURCE_DATE_EPOCH`` from the host, when set (reproducible builds; cibuildwheel
-    passes it through too). Not part of the before-all image key nor of its image."""
-    value = host_env.get("SOURCE_DATE_EPOCH")
-    return {"SOURCE_DATE_EPOCH": value} if value else {}
+def reproducible_environment(epoch: int | None) -> dict[str, str]:
+    """``{"SOURCE_DATE_EPOCH": epoch}`` (the run's, :mod:`manywheels.stages._epoch`;
+    cibuildwheel passes the host's through too); ``{}`` for ``None``. Not part of the
+    before-all image key nor of its image."""
+    return {} if epoch is None else {"SOURCE_DATE_EPOCH": str(epoch)}
 
 
 def host_build_environment(host_env: Mapping[str, str]) -> dict[str, str]:

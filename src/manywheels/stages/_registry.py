@@ -164,6 +164,8 @@ STAGES: tuple[Stage, ...] = (
           on_run("manywheels.stages.repair:repair"), chain=1),
     Stage("test", "Install each repaired wheel in a fresh venv and run the test-command.",
           on_run("manywheels.stages.test:test"), chain=2),
+    Stage("verify", "Rebuild the recorded wheels in fresh containers and compare their sha256.",
+          on_run("manywheels.stages.verify:verify")),
     Stage("publish", "Upload the tested wheels and the sdist with twine (host only).",
           _publish),
     Stage("troubleshoot",

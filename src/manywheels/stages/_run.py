@@ -88,6 +88,7 @@ class Run:
         self._dir_locks: list[DirectoryLock] = []
         self._leftovers_checked = False
         self._platforms: list[Platform] | None = select_platforms(config)
+        self._epoch: tuple[int | None] | None = None
         self.cancelled = threading.Event()
         """Set by :meth:`cancel` (an interrupt): no container is started after it."""
         for note in config.notes:  # e.g. which [tool.cibuildwheel] keys were used
@@ -300,6 +301,16 @@ class Run:
         self.ui.warn(f"replacing the run record of {owner} in {self.config.output_dir}")
         with self._lock:
             self._report = RunReport(self.config.output_dir, load=False)
+
+    def source_date_epoch(self) -> int | None:
+        """The run's ``SOURCE_DATE_EPOCH`` (:func:`~manywheels.stages._epoch.run_epoch`),
+        found once. Raises ConfigError for a host value that is not a whole number."""
+        from manywheels.stages._epoch import run_epoch  # noqa: PLC0415 - git only when used
+
+        with self._lock:
+            if self._epoch is None:
+                self._epoch = (run_epoch(self.config, self.host_env),)
+            return self._epoch[0]
 
     def ensure_before_all(self, ref: str | None = None) -> None:
         """Run ``before-all`` once in the image's container (no-op when unset).

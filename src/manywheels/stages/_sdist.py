@@ -159,14 +159,17 @@ def _group_gone(pgid: int, timeout: float) -> bool:
     return True
 
 
-def _sdist_environment(scratch: Path) -> dict[str, str]:
+def _sdist_environment(scratch: Path, epoch: int | None = None) -> dict[str, str]:
     """The sdist build's environment: the host's minus credentials
     (:func:`~manywheels.stages._environment.host_build_environment`), with ``TMPDIR`` in
     the run's scratch directory, so pypa/build's temporary ``build-env-*`` environments are removed
-    with it, also when an interrupt kills the build."""
+    with it, also when an interrupt kills the build, and the run's ``SOURCE_DATE_EPOCH``."""
     tmp = scratch / "tmp"
     tmp.mkdir(exist_ok=True)
-    return {**host_build_environment(os.environ), "TMPDIR": str(tmp)}
+    env = {**host_build_environment(os.environ), "TMPDIR": str(tmp)}
+    if epoch is not None:  # the run's (reproducible), also when the host has none
+        env["SOURCE_DATE_EPOCH"] = str(epoch)
+    return env
 
 
 def build_sdist(run: Run) -> SdistInfo:
@@ -207,7 +210,7 @@ def build_sdist(run: Run) -> SdistInfo:
                 stderr=subprocess.STDOUT,
                 text=True,
                 cwd=source,
-                env=_sdist_environment(Path(scratch)),
+                env=_sdist_environment(Path(scratch), run.source_date_epoch()),
                 start_new_session=True,
             )
             try:

@@ -91,8 +91,8 @@ def _sdist_files(path: Path) -> frozenset[str] | None:
 
 def project_facts(run: Run) -> ProjectFacts:
     """The project tree (its files, stale build products, build backend, whether the
-    sdist's file list comes from git) and the sdist (the recorded one, else the newest
-    in dist-dir) with its files."""
+    sdist's file list comes from git) and the sdist this project's run record names, with
+    its files (an sdist the record does not name is not looked at)."""
     config = run.config
     try:
         project = config.read_project()
@@ -105,9 +105,8 @@ def project_facts(run: Run) -> ProjectFacts:
     files, stale = _tree(config.project_dir, skip)
     sdist_name = run.report.data.get("project", {}).get("sdist")
     sdist_path = config.dist_dir / sdist_name if sdist_name else None
-    if sdist_path is None or not sdist_path.is_file():
-        candidates = sorted(config.dist_dir.glob("*.tar.gz"), key=lambda p: p.stat().st_mtime)
-        sdist_path = candidates[-1] if candidates else None
+    if sdist_path is not None and not sdist_path.is_file():
+        sdist_path = None
     return ProjectFacts(
         build_backend=str(backend) if backend else None,
         stale=stale,

@@ -11,13 +11,15 @@ from __future__ import annotations
 import contextlib
 import re
 import shlex
-import threading
 import time
+from collections.abc import Collection
+from dataclasses import replace
 from functools import partial
 
 from manywheels._fsutil import sha256_file
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
+from manywheels.stages._abi3 import Built, WheelShare, is_abi3, may_build_abi3
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._frontend_args import frontend_extra_args
 from manywheels.stages._interpreters import ensure_interpreters
@@ -27,7 +29,7 @@ from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
 from manywheels.stages._sdist_given import check_given_sdist, given_sdist
 
-__all__ = ["SdistInfo", "build", "build_script", "build_sdist", "read_sdist"]
+__all__ = ["SdistInfo", "build", "build_script", "build_sdist", "build_wheels", "read_sdist"]
 
 
 def build_script(target: BuildStep, sdist_in_container: str) -> str:
@@ -60,37 +62,28 @@ def predicted_sdist_name(run: Run) -> str:
     return "<sdist>.tar.gz"
 
 
-class _PureWheel:
-    """The first pure-Python wheel of a run: later identifiers reuse it (built once).
-
-    ``lock`` is held while a pure wheel is copied out and claimed, so builds that ran
-    concurrently keep the first wheel and never overwrite it.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.built: tuple[str, str, str] | None = None  # identifier, wheel, sha256
-
-    def get(self) -> tuple[str, str, str] | None:
-        with self.lock:
-            return self.built
-
-
-def _reuse(run: Run, target: BuildStep, reused: tuple[str, str, str]) -> str:
-    source, wheel, sha256 = reused
+def _reuse(run: Run, target: BuildStep, reused: Built) -> str:
     run.report.record(
-        target.identifier, "build", status="passed", duration_s=0.0, wheel=wheel,
-        sha256=sha256, pure=True, reused_from=source, run_id=run.run_id,
+        target.identifier, "build", status="passed", duration_s=0.0, wheel=reused.wheel,
+        sha256=reused.sha256, pure=is_pure(reused.wheel), reused_from=reused.identifier,
+        run_id=run.run_id,
     )
-    return f"{wheel} (pure Python: reused from {source})"
+    return f"{reused.wheel} ({reused.kind}: reused from {reused.identifier})"
 
 
-def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel) -> str:
+def _build_one(run: Run, target: BuildStep, script: str, share: WheelShare) -> str:
+    try:
+        return _build_or_reuse(run, target, script, share)
+    finally:
+        share.finish(target.identifier)
+
+
+def _build_or_reuse(run: Run, target: BuildStep, script: str, share: WheelShare) -> str:
     config = run.config
-    started = time.monotonic()
-    reused = pure.get()
-    if reused is not None:  # a pure wheel is built once
+    reused = share.wait(target, run.cancelled)
+    if reused is not None:  # a pure or abi3 wheel is built once (stages/_abi3.py)
         return _reuse(run, target, reused)
+    started = time.monotonic()
     container = run.container(target.image)
     out_dir = f"{CONTAINER_ROOT}/{target.identifier}/dist"
     listed = run_stage_script(
@@ -108,13 +101,13 @@ def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel) -> st
     wheel = wheels[0]
     dest = config.dist_dir / wheel
     is_pure_wheel = is_pure(wheel)
-    with pure.lock if is_pure_wheel else contextlib.nullcontext():
-        if is_pure_wheel and (earlier := pure.get()) is not None:
+    shared = is_pure_wheel or is_abi3(wheel)
+    with share.lock if shared else contextlib.nullcontext():
+        if shared and (earlier := share.earlier(target)) is not None:
             return _reuse(run, target, earlier)  # built concurrently: the first one is kept
         container.copy_out(f"{out_dir}/{wheel}", dest)
         sha256 = sha256_file(dest)
-        if is_pure_wheel:
-            pure.built = (target.identifier, wheel, sha256)
+        share.add(Built(target.identifier, wheel, sha256))
     run.report.record(
         target.identifier, "build", status="passed",
         duration_s=round(time.monotonic() - started, 3), wheel=wheel, sha256=sha256,
@@ -129,12 +122,12 @@ def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel) -> st
     return wheel
 
 
-def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str) -> list[Job]:
-    pure = _PureWheel()
+def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str, *, gate: bool = True) -> list[Job]:
+    share = WheelShare(plan.steps, gate=gate)
     jobs = []
-    for step in plan.steps:
+    for step in share.order(plan.steps):
         script = build_script(step, sdist_in_container)
-        jobs.append(Job(step.identifier, partial(_build_one, run, step, script, pure),
+        jobs.append(Job(step.identifier, partial(_build_one, run, step, script, share),
                         run.log_dir(step.identifier) / "build.log" if not run.config.dry_run
                         else None, script=script, label="build.sh"))
     return jobs
@@ -157,7 +150,8 @@ def _dry_run(run: Run) -> StageResult:
     plan = run.plan(config.requires_python)
     for image in run.images():
         run.ensure_before_all(image)
-    return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}"))
+    return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}",
+                                        gate=False))  # plan order
 
 
 def build(run: Run) -> StageResult:
@@ -165,7 +159,8 @@ def build(run: Run) -> StageResult:
     target's wheel from it in the container.
 
     ``before-all`` runs once per container (one per platform group: image and arch), the
-    jobs run across groups, ``before-build`` once per target. The
+    jobs run across groups, ``before-build`` once per target. A pure wheel, or an abi3 wheel
+    for the later CPythons of its platform, is built once and reused (:mod:`._abi3`). The
     frontend is ``build`` (``python -m build``, with ``--installer uv`` when the image
     has uv), ``pip`` (``pip wheel``) or ``uv`` (``uv build``). With ``dry-run`` the
     scripts are printed on stdout and nothing is built or written.
@@ -193,13 +188,28 @@ def build(run: Run) -> StageResult:
     # and before the sdist: a failing before-all stops the run at once.
     for image in run.images():
         run.ensure_before_all(image)
-    sdist = given_sdist(run) if run.config.sdist is not None else build_sdist(run)
+    return build_wheels(run, given_sdist(run) if run.config.sdist is not None
+                        else build_sdist(run))
+
+
+def build_wheels(run: Run, sdist: SdistInfo, only: Collection[str] | None = None,
+                 ) -> StageResult:
+    """Build every planned identifier's wheel (those in ``only`` when given) from
+    ``sdist``, recording the sdist as the project's current one. :func:`build` after its
+    sdist; ``wheels-verify`` (:mod:`manywheels.stages.verify`) with the recorded sdist.
+
+    Raises:
+        the errors of :func:`build` after the sdist build.
+    """
     sdist_sha256 = sha256_file(sdist.path)
     run.report.set_project(
         name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),
         sdist=sdist.path.name, sdist_sha256=sdist_sha256, build_run=run.run_id,
+        source_date_epoch=run.source_date_epoch(),
     )
     plan = run.plan(sdist.requires_python)
+    if only is not None:
+        plan = replace(plan, steps=tuple(s for s in plan.steps if s.identifier in only))
     sdist_in_container = f"{CONTAINER_ROOT}/sdist/{sdist.path.name}"
     for group in plan.groups():
         run.ui.info(f"{len(group.steps)} identifier(s) in {group.image} ({group.arch}): "
@@ -212,4 +222,5 @@ def build(run: Run) -> StageResult:
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,
             arch=step.arch, plat=step.plat, sdist_sha256=sdist_sha256,
         )
-    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container))
+    return run_jobs(run, "build", _jobs(run, plan, sdist_in_container,
+                                        gate=may_build_abi3(sdist.path)))

@@ -115,6 +115,7 @@ class _TestInput:
     wheel: str
     image: str
     interpreter: str
+    reused_from: str | None = None
 
 
 def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
@@ -133,8 +134,10 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
     run.report.record(
         item.identifier, "test", status="passed", wheel=item.wheel,
         duration_s=round(time.monotonic() - started, 3), log=f"logs/{item.identifier}/test.log",
-        run_id=run.run_id,
+        run_id=run.run_id, reused_from=item.reused_from,
     )
+    if item.reused_from:
+        return f"{item.wheel} (reused from {item.reused_from})"
     return item.wheel
 
 
@@ -189,7 +192,8 @@ def _inputs(run: Run) -> list[_TestInput]:
         python = parse_python_tag(
             (target.python if target and target.python else None) or identifier.split("-")[0])
         image = (target.image if target else None) or run.config.image
-        items.append(_TestInput(identifier, str(record.wheel), image, interpreter_path(python)))
+        items.append(_TestInput(identifier, str(record.wheel), image, interpreter_path(python),
+                                record.reused_from))
     return items
 
 
@@ -244,7 +248,7 @@ def test(run: Run) -> StageResult:
     if uses_project and not config.dry_run:
         for image in images:
             copy_project(run, image)
-    return run_jobs(run, "test", _jobs(run, items))
+    return run_jobs(run, "test", _jobs(run, items), skipped=rows)
 
 
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported

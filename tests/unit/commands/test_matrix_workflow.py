@@ -97,6 +97,27 @@ def test_fan_out_and_gather(tmp_path: Path) -> None:
     assert publish["steps"][-1]["uses"].startswith("pypa/gh-action-pypi-publish")
 
 
+@pytest.mark.parametrize("archs", [None, "x86_64 aarch64"])
+def test_publish_uses_trusted_publishing_and_no_token(tmp_path: Path, archs: str | None) -> None:
+    """PyPI's trusted publishing: an OIDC token (``id-token: write`` on the publish job
+    only), pypa/gh-action-pypi-publish without a password, no secret anywhere."""
+    table = f'archs = "{archs}"' if archs else ""
+    text = render_workflow(load_config(project(tmp_path, table), env={}))
+    workflow = load(text)
+    assert workflow["permissions"] == {"contents": "read"}
+    jobs = workflow["jobs"]
+    assert [name for name, job in jobs.items() if "id-token" in job.get("permissions", {})] \
+        == ["publish"]
+    publish = jobs["publish"]
+    assert publish["permissions"] == {"id-token": "write"}
+    assert publish["environment"] == "pypi"
+    (step,) = [s for s in publish["steps"]
+               if s.get("uses", "").startswith("pypa/gh-action-pypi-publish@")]
+    assert not {"password", "user", "username"} & set(step.get("with") or {})
+    assert "secrets." not in text and "TWINE_PASSWORD" not in text
+    assert "github.event_name == 'release'" in publish["if"]
+
+
 def test_workflow_uses_only_keys_the_matrix_has(tmp_path: Path) -> None:
     text = render_workflow(load_config(project(tmp_path), env={}))
     used = set(re.findall(r"(?<![.\w])matrix\.([a-z_]+)", text))

@@ -30,7 +30,7 @@ from manywheels.stages._registry import MIN_FREE_GIB
 from manywheels.stages._run import Run
 from manywheels.stages.troubleshoot import DEFAULT_MIN_FREE_GIB
 
-NAMES = ["build", "repair", "test", "publish", "troubleshoot", "clean-cache"]
+NAMES = ["build", "repair", "test", "verify", "publish", "troubleshoot", "clean-cache"]
 
 
 def test_the_registry() -> None:

@@ -58,7 +58,10 @@ def project(tmp_path: Path) -> Path:
 
 
 def make_config(project: Path, **overrides: Any) -> Config:
-    values: dict[str, Any] = {"image": IMAGE, "jobs": 2, "cache": False, **overrides}
+    # The fakes' "wheels" are placeholder bytes, not zip archives: no canonical rewrite
+    # (tests/unit/stages/test_canonical.py runs it on real zips through the fake engine).
+    values: dict[str, Any] = {"image": IMAGE, "jobs": 2, "cache": False,
+                              "reproducible": False, **overrides}
     return load_config(project, env={}, overrides=values)
 
 
