@@ -76,12 +76,14 @@ def list_interpreters(container: Container) -> list[Interpreter] | None:
 
 def missing_dirs(container: Container, interpreters: Iterable[str]) -> list[str]:
     """The install directories of ``interpreters`` (``/opt/python/<dir>/bin/python``)
-    whose interpreter is not there yet, sorted."""
+    whose interpreter is not there yet and the image's ``manylinux-interpreters`` can
+    install, sorted (``[]`` without that tool: the build then names what is missing)."""
     dirs = sorted({posixpath.basename(posixpath.dirname(posixpath.dirname(path)))
                    for path in interpreters if path.startswith(_PYTHON_ROOT + "/")})
     if not dirs:
         return []
-    script = f'for d; do [ -x "{_PYTHON_ROOT}/$d/bin/python" ] || echo "$d"; done'
+    script = (f"command -v {TOOL} >/dev/null 2>&1 || exit 0; "
+              f'for d; do [ -x "{_PYTHON_ROOT}/$d/bin/python" ] || echo "$d"; done')
     return container.output(["sh", "-c", script, "sh", *dirs], check=False).split()
 
 

@@ -128,7 +128,7 @@ class Interpreters:
         if "manylinux-interpreters list --format json" in script:
             return 0, json.dumps(LISTING).splitlines()
         if isinstance(command, list) and command[:2] == ["sh", "-c"] \
-                and script.startswith("for d; do"):
+                and "for d; do" in script:
             return 0, [d for d in command[4:]
                        if not call.fs.is_file(f"/opt/python/{d}/bin/python")]
         return None
