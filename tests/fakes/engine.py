@@ -30,6 +30,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from manywheels._lock import owner_token
+from manywheels.config._create_args import CreateOptions
 from manywheels.engine import (
     CA_BUNDLE_PATH,
     LABEL,
@@ -334,12 +335,14 @@ class FakeEngine:
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
         arch: str | None = None,
+        create: CreateOptions | None = None,
     ) -> FakeContainer:
         """A new (not started) container, recorded in :attr:`containers` (``arch`` kept as
         :attr:`FakeContainer.arch`)."""
         container = FakeContainer(self, image, env=env, ca_bundle=ca_bundle, run_id=run_id,
                                   labels=labels, volumes=volumes, name=name)
         container.arch = arch
+        container.create = create
         with self._lock:
             self.containers.append(container)
         return container
@@ -434,6 +437,7 @@ class FakeContainer:
         self.name = name or f"manywheels-{self.run_id}-{uuid.uuid4().hex[:6]}"
         self.fs = FakeFS()
         self.arch: str | None = None
+        self.create: CreateOptions | None = None  # container-create-args, as passed
         self.commands: list[str | list[str]] = []
         self.started = False
         self.removed = False

@@ -8,6 +8,7 @@ top level and in ``linux`` only. ``archs`` and the ``manylinux-*-image``/``musll
 keys are reported ignored: a cibuildwheel table's arches are usually meant for CI runners
 with QEMU and quay.io images (markupsafe 3.0.4 lists five), and a run that names its one
 ``image`` must not turn into ten platforms; set them in ``[tool.manywheels]``.
+Overrides whose ``select`` matches no Linux identifier (``*-win_amd64``) are ignored too.
 Every other key (other platforms' tables, ...) is ignored, and
 :func:`from_cibuildwheel` says which in one line. ``CIBW_*`` environment variables are
 never read.
@@ -18,6 +19,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from manywheels.naming._platforms import FAMILIES
+from manywheels.naming._policy import ARCHS
+from manywheels.naming._select import matches
 
 __all__ = ["KEY_MAP", "SELECTION_KEYS", "CibuildwheelTable", "from_cibuildwheel"]
 
@@ -30,6 +35,8 @@ KEY_MAP: dict[str, str] = {
     "test-requires": "test-requires", "test-extras": "test-extras",
     "test-groups": "test-groups", "test-sources": "test-sources", "test-skip": "test-skip",
     "test-environment": "test-environment", "test-timeout": "test-timeout",
+    "audit-command": "audit-command", "audit-requires": "audit-requires",
+    "container-engine": "container-create-args",
 }
 """cibuildwheel key -> manywheels key (also in overrides)."""
 
@@ -85,6 +92,29 @@ def _override(entry: Any, used: list[str], ignored: list[str]) -> dict[str, Any]
     return translated
 
 
+_PROBES = tuple(
+    f"{python}-{family}_{arch}"
+    for python in (*(f"cp3{minor}{t}" for minor in range(6, 20) for t in ("", "t")),
+                   *(f"pp3{minor}" for minor in range(7, 15)),
+                   *(f"gp{v}" for v in range(240, 260)))
+    for family in FAMILIES for arch in ARCHS
+)
+"""Linux identifiers an override's ``select`` is tried against (:func:`_selects_linux`)."""
+
+
+def _selects_linux(select: Any) -> bool:
+    """Whether an override's ``select`` (a pattern or a list) can match a Linux identifier
+    (``*-win_amd64``, ``cp313t-macosx*`` cannot: those overrides are for other platforms).
+    A malformed ``select`` counts as Linux, so that :func:`parse_overrides` names it."""
+    if isinstance(select, str):
+        patterns = select.split()
+    elif isinstance(select, list) and all(isinstance(p, str) for p in select):
+        patterns = list(select)
+    else:
+        return True
+    return any(matches(probe, patterns) for probe in _PROBES)
+
+
 def from_cibuildwheel(table: Mapping[str, Any]) -> CibuildwheelTable:
     """Translate ``[tool.cibuildwheel]`` (and its ``linux`` table and overrides)."""
     used: list[str] = []
@@ -95,7 +125,12 @@ def from_cibuildwheel(table: Mapping[str, Any]) -> CibuildwheelTable:
         layer.update(_translate(linux, "linux.", used, ignored))
     ignored += sorted(k for k in table if k in _PLATFORMS - {"linux"})
     raw = table.get("overrides", [])
-    overrides = [_override(e, used, ignored) for e in raw] if isinstance(raw, list) else []
+    overrides = []
+    for number, entry in enumerate(raw if isinstance(raw, list) else [], start=1):
+        if isinstance(entry, Mapping) and not _selects_linux(entry.get("select")):
+            ignored.append(f"overrides #{number} (select {entry.get('select')!r}: not Linux)")
+            continue
+        overrides.append(_override(entry, used, ignored))
     shown_used = ", ".join(dict.fromkeys(used)) or "none"
     shown_ignored = ", ".join(dict.fromkeys(ignored)) or "none"
     note = (f"no [tool.manywheels] table: read [tool.cibuildwheel] in pyproject.toml; used: "

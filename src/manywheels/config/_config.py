@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from manywheels.config._components import SbomComponent
-from manywheels.config._options import DEFAULT_IMAGE, DEFAULT_REPAIR_COMMAND
+from manywheels.config._options import (
+    DEFAULT_AUDIT_COMMAND,
+    DEFAULT_IMAGE,
+    DEFAULT_REPAIR_COMMAND,
+)
 from manywheels.config._overrides import Override
 from manywheels.config._project import Project
 from manywheels.naming._tags import PythonTag
@@ -58,6 +62,8 @@ class Config:
     test_requires: tuple[str, ...] = ()
     test_extras: tuple[str, ...] = ()
     dist_dir: Path = Path("dist")
+    sdist: Path | None = None
+    container_create_args: str = ""
     output_dir: Path = Path("wheelhouse")
     jobs: int | None = None
     fail_fast: bool = False
@@ -84,6 +90,8 @@ class Config:
     test_timeout: int | None = None
     config_settings: tuple[tuple[str, str], ...] = ()
     frontend_args: tuple[str, ...] = ()
+    audit_command: tuple[str, ...] = (DEFAULT_AUDIT_COMMAND,)
+    audit_requires: tuple[str, ...] = ("abi3audit",)
     overrides: tuple[Override, ...] = ()
     notes: tuple[str, ...] = field(default=(), compare=False)
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)

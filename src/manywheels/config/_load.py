@@ -32,10 +32,12 @@ from typing import Any
 
 from manywheels.config._cibuildwheel import from_cibuildwheel
 from manywheels.config._config import Config
+from manywheels.config._create_args import parse_create_args
 from manywheels.config._options import BY_ATTR, BY_KEY, OPTIONS
 from manywheels.config._overrides import parse_overrides
 from manywheels.config._platforms import select_platforms
 from manywheels.config._project import Project
+from manywheels.config._sdist_file import has_configuration, sdist_pyproject
 from manywheels.config._values import check_output_dir, parse_value
 from manywheels.errors import ConfigError, ProjectError
 from manywheels.naming._policy import parse_policy
@@ -205,7 +207,9 @@ def load_config(
     Raises:
         ConfigError: unknown key, wrong type or bad value (one line, naming the key).
         ProjectError: the project directory is missing or holds neither
-            ``pyproject.toml`` nor ``setup.py``.
+            ``pyproject.toml`` nor ``setup.py`` (and no ``sdist`` is given), or the
+            ``sdist`` whose ``pyproject.toml`` is read (the project directory has no
+            ``[tool.manywheels]``/``[tool.cibuildwheel]``) is missing or no sdist.
     """
     env = os.environ if env is None else env
     code = _code_layer(overrides or {})
@@ -215,23 +219,29 @@ def load_config(
     # project-dir decides where pyproject.toml is read from, so resolve it first.
     base = Path(project_dir) if project_dir is not None else Path.cwd()
     chosen: Path = base
+    given: Path | None = None  # sdist: where the configuration may come from
     for source, layer in (
         (overrides_source, code), ("environment", environ), ("command line", args)
     ):
         if "project-dir" in layer:
             chosen = parse_value(BY_KEY["project-dir"], source, layer["project-dir"])
+        if "sdist" in layer:
+            given = parse_value(BY_KEY["sdist"], source, layer["sdist"])
     root = (base / chosen).resolve() if not chosen.is_absolute() else chosen.resolve()
     if not root.is_dir():
         msg = f"project-dir {str(root)!r} does not exist or is not a directory"
         raise ProjectError(msg)
-    if not (root / "pyproject.toml").is_file() and not (root / "setup.py").is_file():
+    if not (root / "pyproject.toml").is_file() and not (root / "setup.py").is_file() \
+            and given is None:
         msg = (
             f"project-dir {str(root)!r} is not a Python project: it has neither "
-            "pyproject.toml nor setup.py"
+            "pyproject.toml nor setup.py (or give an sdist file: sdist)"
         )
         raise ProjectError(msg)
 
     project = Project.read(root)
+    if given is not None and not has_configuration(project.pyproject):
+        project = Project.from_data(root, sdist_pyproject(root / given))
     values: dict[str, Any] = {}
     sources: dict[str, str] = {o.key: "default" for o in OPTIONS}
     toml_source, toml_layer, raw_overrides, notes = _project_layer(project)
@@ -248,6 +258,8 @@ def load_config(
             values[key] = parse_value(option, where, raw)
             sources[key] = where
 
+    if values.get("container-create-args"):
+        parse_create_args(values["container-create-args"], sources["container-create-args"])
     if values.get("plat") is not None:
         parse_policy(values["plat"], what=f"plat ({sources['plat']})")
 
@@ -259,6 +271,8 @@ def load_config(
     kwargs.pop("project_dir", None)
     if "frontend" in kwargs:  # parsed as (name, args): cibuildwheel's "build; args: ..."
         kwargs["frontend"], kwargs["frontend_args"] = kwargs["frontend"]
+    if kwargs.get("sdist") is not None:
+        kwargs["sdist"] = (root / kwargs["sdist"]).resolve()
     for name in ("dist_dir", "output_dir"):
         path = kwargs.get(name, getattr(Config, name))
         kwargs[name] = path if path.is_absolute() else (root / path).resolve()

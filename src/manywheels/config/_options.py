@@ -22,23 +22,25 @@ from manywheels.naming._platforms import (
 )
 from manywheels.naming._policy import ARCHS
 
-__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND", "ENABLE_VALUES",
+__all__ = ["BY_ATTR", "BY_KEY", "DEFAULT_AUDIT_COMMAND", "DEFAULT_IMAGE", "DEFAULT_REPAIR_COMMAND",
+           "ENABLE_VALUES",
            "IMAGE_KEYS",
            "OPTIONS", "Kind", "Option", "markdown_table"]
 
 DEFAULT_IMAGE = "quay.io/pypa/manylinux_2_28_x86_64"
 DEFAULT_REPAIR_COMMAND = "auditwheel repair --plat {plat} -w {dest_dir} {wheel}"
 """cibuildwheel's default repair-command on Linux (docs/options.md, "repair-wheel-command")."""
+DEFAULT_AUDIT_COMMAND = "abi3audit --strict --report {abi3_wheel}"
+"""cibuildwheel's default audit-command (docs/options.md, "audit-command"): abi3 wheels only."""
 
 ENABLE_VALUES = ("cpython-prerelease", "cpython-freethreading", "pypy", "graalpy")
-"""cibuildwheel's ``enable`` groups (docs/options.md, "enable"); ``pypy`` and ``graalpy``
-are accepted for compatibility and select nothing (manywheels builds CPython only)."""
+"""cibuildwheel's ``enable`` groups (docs/options.md, "enable")."""
 
 IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
 
 Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
-               "frontend", "settings", "verbosity", "components"]
+               "frontend", "settings", "verbosity", "components", "commands"]
 
 
 @dataclass(frozen=True)
@@ -112,8 +114,10 @@ class Option:
 def _shown_default(value: Any) -> str:
     if isinstance(value, bool):
         return "`true`" if value else "`false`"
-    if value in (None, "", [], {}):
+    if value in (None, "", [], {}, ()):
         return "\N{EM DASH}"
+    if isinstance(value, tuple):  # commands: cibuildwheel's " && " form
+        return f"`{' && '.join(value)}`"
     return f"`{value}`"
 
 
@@ -141,11 +145,13 @@ OPTIONS: tuple[Option, ...] = (
            "free-threaded); a list in TOML, space-separated in the environment"),
     Option("enable", "list", [],
            "extra interpreter groups selected by default: cpython-prerelease, "
-           "cpython-freethreading (pypy, graalpy: accepted, select nothing)",
+           "cpython-freethreading, pypy, graalpy",
            choices=ENABLE_VALUES, example=["cpython-freethreading"],
            meaning="interpreters selected by default beyond final GIL CPythons (cibuildwheel's "
            "`enable`): `cpython-freethreading` (`cp313t`, `cp314t`), `cpython-prerelease` "
-           "(an image's pre-release CPython); `pypy`, `graalpy` accepted, select nothing"),
+           "(an image's pre-release CPython), `pypy` (`pp311`: `/opt/python/pp311-pypy311_pp73`), "
+           "`graalpy` (`gp242`: `/opt/python/graalpy311-graalpy242_311_native`); the image's "
+           "`manylinux-interpreters` installs those a run needs"),
     Option("image", "str", DEFAULT_IMAGE, "manylinux or musllinux image to build in",
            meaning="manylinux or musllinux image to build in; used locally when present, "
            "pulled otherwise"),
@@ -186,6 +192,17 @@ OPTIONS: tuple[Option, ...] = (
            "`KEY=VALUE` pairs elsewhere; evaluated in the container in order, as a POSIX "
            "shell would (`$VAR`, `${VAR}`, `$(cmd)`), everything else literal (one "
            "double-quoted word); not seen by tests (see `test-environment`)"),
+    Option("container-create-args", "str", "",
+           "extra options for creating the build containers (allowlist: --cpus, --memory, "
+           "--memory-swap, --shm-size, --pids-limit, --ulimit, --gpus, --network, --cap-add, "
+           "--security-opt)",
+           example="--shm-size 2g --cpus 2",
+           meaning="`docker create` options for every build container, from an allowlist: "
+           "`--cpus`, `--memory`/`-m`, `--memory-swap`, `--shm-size`, `--pids-limit`, "
+           "`--ulimit name=soft[:hard]`, `--gpus`, `--network`, `--cap-add`, `--security-opt` "
+           "(`--opt value` or `--opt=value`; anything else is refused, exit 2); cibuildwheel's "
+           "`\"docker; create_args: --gpus all\"` form works too, and its `container-engine` "
+           "is read from `[tool.cibuildwheel]`"),
     Option("environment-pass", "list", [], "names of host variables passed into the container",
            example=["CI"]),
     Option("frontend", "frontend", "build", "build frontend in the container",
@@ -207,6 +224,14 @@ OPTIONS: tuple[Option, ...] = (
     Option("test-extras", "list", [], "extras of the project installed with the wheel"),
     Option("project-dir", "path", None, "the project to build; default the noxfile's directory",
            default_text="the noxfile's directory", meaning="the project to build"),
+    Option("sdist", "path", None,
+           "build from this sdist file instead of building one on the host",
+           example="dist/yourproject-1.0.tar.gz", default_text="built on the host",
+           meaning="an sdist file (`.tar.gz`, relative to project-dir) the wheels are built "
+           "from instead of one built on the host (no git, host compiler or meson needed); "
+           "without a `pyproject.toml` in project-dir (or one without `[tool.manywheels]`/"
+           "`[tool.cibuildwheel]`), the configuration is read from the sdist's own; "
+           "`{project}` is then the unpacked sdist"),
     Option("dist-dir", "path", Path("dist"), "where the sdist and the raw wheels go",
            example="dist",
            meaning="where the sdist and the raw wheels go (relative to project-dir)"),
@@ -330,6 +355,22 @@ OPTIONS: tuple[Option, ...] = (
            "logs in `<output-dir>/logs/`); `1` to `3` (`-v`, `-vv`): stream every output line "
            "and pass `-v` to the frontend (pip, uv: that many times; build: once); `-1` to "
            "`-3`: `-q` to the frontend (pip, uv)"),
+    Option("audit-command", "commands", (DEFAULT_AUDIT_COMMAND,),
+           "commands checking each repaired wheel ({wheel}: every wheel, {abi3_wheel}: abi3 "
+           "wheels only); empty: no audit",
+           example="abi3audit --strict --report {abi3_wheel} && twine check {wheel}",
+           meaning="shell commands run in the container on each repaired wheel, once per wheel "
+           "(an abi3 wheel that later identifiers reuse is audited once), before it is copied "
+           "to output-dir; several separated by ` && ` or given as a list; each names "
+           "`{wheel}` (every wheel) or `{abi3_wheel}` (only wheels with an `abi3` tag); a "
+           "failing command fails that wheel's identifiers; empty: no audit"),
+    Option("audit-requires", "list", ["abi3audit"],
+           "packages installed into a venv in the container for the audit-command",
+           example=["abi3audit==0.0.26", "twine"],
+           meaning="requirements of the `audit-command`, installed into a venv in the "
+           "container (from the image's newest CPython) when an audit runs; with the default "
+           "`abi3audit` the image's own `abi3audit` is used when it has one (the manylinux "
+           "images do)"),
 )
 
 

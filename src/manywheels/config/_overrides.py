@@ -24,12 +24,13 @@ __all__ = ["OVERRIDABLE", "Override", "apply_overrides", "parse_overrides"]
 OVERRIDABLE: tuple[str, ...] = (
     "before-build", "environment", "frontend", "test-command", "test-requires",
     "test-extras", "test-environment", "repair-command", "before-test", "test-sources",
-    "test-groups", "test-timeout", "config-settings", "build-verbosity",
+    "test-groups", "test-timeout", "config-settings", "build-verbosity", "audit-command",
+    "audit-requires",
 )
 """The per-build options an override may set (``before-all`` runs once per container, so
 it is not per identifier here)."""
 
-_COMBINABLE = {"list", "table", "settings", "str", "optstr"}
+_COMBINABLE = {"list", "table", "settings", "str", "optstr", "commands"}
 _MODES = ("none", "append", "prepend")
 
 

@@ -115,7 +115,17 @@ class Project:
             ConfigError: the file is not valid TOML, or ``[project]``, ``[build-system]``
                 or ``[tool.manywheels]`` is not a table.
         """
-        data = _load_toml(project_dir / "pyproject.toml")
+        return cls.from_data(project_dir, _load_toml(project_dir / "pyproject.toml"))
+
+    @classmethod
+    def from_data(cls, project_dir: Path, data: Mapping[str, Any]) -> Project:
+        """A project whose ``pyproject.toml`` is already parsed (``data``; the ``sdist``
+        option's own, read from the sdist file).
+
+        Raises:
+            ConfigError: ``[project]``, ``[build-system]`` or ``[tool.manywheels]`` is not
+                a table.
+        """
         project = _table(data, "project")
         system = _table(data, "build-system")
         dynamic = project.get("dynamic", [])

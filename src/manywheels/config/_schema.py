@@ -40,6 +40,8 @@ def _kind_schema(option: Option) -> dict[str, Any]:
         return {"type": "integer", "minimum": -3, "maximum": 3}
     if kind == "choice":
         return {"enum": list(option.choices)}
+    if kind == "commands":
+        return {"oneOf": [{"type": "string"}, _STRINGS]}
     if kind in {"list", "python"}:
         items: dict[str, Any] = {"type": "string"}
         if option.choices:

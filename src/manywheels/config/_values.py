@@ -102,6 +102,23 @@ def _as_settings(option: Option, source: str, value: object) -> tuple[tuple[str,
     return tuple(pairs)
 
 
+def _as_commands(option: Option, source: str, value: object) -> tuple[str, ...]:
+    """cibuildwheel's audit-command: a string of commands joined by `` && `` or a list;
+    each must name ``{wheel}`` or ``{abi3_wheel}`` (not both)."""
+    if isinstance(value, str):
+        items = [part.strip() for part in value.split(" && ")] if value.strip() else []
+    elif isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        items = [str(v).strip() for v in value if str(v).strip()]
+    else:
+        raise _type_error(option, source, value, "a string or a list of strings")
+    for item in items:
+        named = [name for name in ("{wheel}", "{abi3_wheel}") if name in item]
+        if len(named) != 1:
+            raise _type_error(option, source, item,
+                              "commands that each name either {wheel} or {abi3_wheel}")
+    return tuple(items)
+
+
 def _as_verbosity(option: Option, source: str, value: object) -> int:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)
@@ -166,6 +183,8 @@ def parse_value(option: Option, source: str, value: object) -> Any:
         return _as_settings(option, source, value)
     if kind == "verbosity":
         return _as_verbosity(option, source, value)
+    if kind == "commands":
+        return _as_commands(option, source, value)
     if kind == "python":
         words = _as_list(option, source, value)
         if not words:

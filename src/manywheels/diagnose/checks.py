@@ -38,6 +38,7 @@ from manywheels.diagnose._checks_repair import (
     check_library_not_found,
     check_too_recent_symbols,
 )
+from manywheels.diagnose._checks_sdist import check_sdist_host
 from manywheels.diagnose.model import SEVERITIES, Facts, Finding, LogText
 
 __all__ = [
@@ -53,6 +54,7 @@ __all__ = [
     "check_missing_dependency",
     "check_pure_wheel",
     "check_python_tags",
+    "check_sdist_host",
     "check_sdist_incomplete",
     "check_stale_products",
     "check_too_recent_symbols",
@@ -101,6 +103,7 @@ CHECKS: tuple[tuple[str, Callable[[Facts], list[Finding]]], ...] = (
     ("disk-space", check_disk_space),
     ("before-all-package", check_before_all_packages),
     ("index", check_index),
+    ("sdist-host", check_sdist_host),
     ("sdist-incomplete", check_sdist_incomplete),
     ("missing-dependency", check_missing_dependency),
     ("too-recent-symbols", check_too_recent_symbols),

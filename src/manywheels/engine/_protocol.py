@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+from manywheels.config._create_args import CreateOptions
 from manywheels.errors import ExitCode, ManywheelsError
 
 __all__ = [
@@ -315,13 +316,15 @@ class Engine(Protocol):
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
         arch: str | None = None,
+        create: CreateOptions | None = None,
     ) -> Container:
         """A (not yet started) container of ``image``: ``env`` for every command, the host
         CA bundle placed read-only after start, labels, volumes (host path or named volume
         -> container path). With ``arch``, created for that arch's platform; its start
         checks the host runs the arch (EmulationUnavailableError otherwise) and every command
         runs with the personality the image's entrypoint gives (``linux32`` for i686 and
-        armv7l, :mod:`manywheels.engine._personality`)."""
+        armv7l, :mod:`manywheels.engine._personality`). ``create``: the
+        ``container-create-args`` allowlist's options (``None``: the engine's defaults)."""
 
     def leftovers(self, run_id: str | None = None) -> list[LeftoverInfo]:
         """Containers carrying :data:`LABEL` (of one run, when given), running or not.

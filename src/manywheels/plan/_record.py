@@ -21,6 +21,7 @@ whatever lies in dist-dir or output-dir. Shape (``version`` 2)::
                        "sboms": [{"path": "….dist-info/sboms/auditwheel.cdx.json",
                                   "format": "CycloneDX 1.4", "components": [{"name": "…",
                                   "version": "…", "purl": "pkg:…"}]}]},
+            "audit":  {"status": "passed", "wheel": "….whl", "log": "logs/cp312-…/audit.log"},
             "test":   {"status": "passed" | "failed" | "skipped", "duration_s": 1.0}
           }
         }
@@ -72,7 +73,8 @@ class StageRecord:
         pure: the wheel is pure Python (platform ``any``).
         log: the log, relative to output-dir.
         source: repair: the raw wheel it repaired.
-        reused_from: the identifier whose wheel this one reuses (a pure wheel is built once).
+        reused_from: the identifier whose wheel this one reuses (a pure wheel is built once,
+            an abi3 wheel once per platform: build, repair and test records say so).
         cached: build and repair: the wheel came from the wheel cache, nothing ran
             (:mod:`manywheels.stages._wheel_cache`).
         reason: why the stage was skipped or failed.

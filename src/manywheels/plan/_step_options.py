@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from manywheels.config import Config
-from manywheels.config._options import BY_KEY, DEFAULT_REPAIR_COMMAND
+from manywheels.config._options import BY_KEY, DEFAULT_AUDIT_COMMAND, DEFAULT_REPAIR_COMMAND
 from manywheels.config._overrides import OVERRIDABLE, apply_overrides
 
 __all__ = ["StepOptions", "step_options"]
@@ -32,6 +32,8 @@ class StepOptions:
     frontend_args: tuple[str, ...] = ()
     config_settings: tuple[tuple[str, str], ...] = ()
     build_verbosity: int = 0
+    audit_command: tuple[str, ...] = (DEFAULT_AUDIT_COMMAND,)
+    audit_requires: tuple[str, ...] = ("abi3audit",)
 
     @classmethod
     def from_config(cls, config: Config) -> StepOptions:
@@ -53,6 +55,8 @@ class StepOptions:
             frontend_args=tuple(config.frontend_args),
             config_settings=tuple(config.config_settings),
             build_verbosity=config.build_verbosity,
+            audit_command=tuple(config.audit_command),
+            audit_requires=tuple(config.audit_requires),
         )
 
 

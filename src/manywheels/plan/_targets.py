@@ -155,7 +155,8 @@ def interpreter_path(tag: PythonTag) -> str:
 
 
 def parse_image_pythons(listing: str) -> list[PythonTag]:
-    """The CPython tags in a listing of ``/opt/python`` (one entry per line), sorted."""
+    """The interpreters in a listing of ``/opt/python`` (one entry per line), sorted:
+    CPython, PyPy and GraalPy directories (:func:`~manywheels.naming._tags.parse_install_dir`)."""
     tags = {tag for line in listing.split() if (tag := parse_install_dir(line.strip()))}
     return sorted(tags)
 
@@ -295,7 +296,10 @@ def _choose(config: Config, image: ImageFacts, requires_python: str | None,
 
 def _enabled(config: Config, image: ImageFacts, tag: PythonTag) -> bool:
     """Whether ``enable`` selects a tag by default (free-threaded builds need
-    ``cpython-freethreading``, pre-releases ``cpython-prerelease``)."""
+    ``cpython-freethreading``, pre-releases ``cpython-prerelease``, PyPy ``pypy``, GraalPy
+    ``graalpy``)."""
+    if tag.impl != "cp":
+        return {"pp": "pypy", "gp": "graalpy"}.get(tag.impl) in config.enable
     if tag.free_threaded and "cpython-freethreading" not in config.enable:
         return False
     return tag not in image.prereleases or "cpython-prerelease" in config.enable

@@ -226,9 +226,11 @@ def warn_unrecorded(run: Run, directory: Path, named: set[str | None]) -> None:
                     f"not name for the current sdist: {', '.join(stray)}")
 
 
-def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
+def run_jobs(run: Run, stage: str, jobs: Sequence[Job],
+             skipped: Sequence[SummaryRow] = ()) -> StageResult:
     """Run the jobs, ``jobs`` at a time, and print the stage summary (also appended to
-    ``$GITHUB_STEP_SUMMARY`` when set: :mod:`manywheels.stages._step_summary`).
+    ``$GITHUB_STEP_SUMMARY`` when set: :mod:`manywheels.stages._step_summary`); ``skipped``:
+    rows of identifiers the stage left out (``test-skip``), first in both.
 
     A failing identifier does not stop the others unless ``fail-fast``.
 
@@ -305,7 +307,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job]) -> StageResult:
     pool.shutdown(wait=True)
     display.close()
 
-    result.rows = [rows[job.identifier] for job in jobs if job.identifier in rows]
+    result.rows = [*skipped, *(rows[job.identifier] for job in jobs if job.identifier in rows)]
     run.ui.summary(f"{stage} summary", result.rows, reported=True)
     append_step_summary(run, stage, result.rows)
     if fatal:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
+from manywheels.config._create_args import parse_create_args
 from manywheels.engine import Container, find_ca_bundle
 from manywheels.stages import _before_all
 from manywheels.stages import _cache as cache
@@ -66,6 +67,9 @@ class RunContainers:
                 labels={"io.manywheels.project": str(run.config.project_dir)},
                 volumes=caches.volumes,
                 arch=run.arch(ref, info),
+                create=parse_create_args(run.config.container_create_args,
+                                         run.config.sources.get("container-create-args",
+                                                                "default")),
             )
             self._containers[ref] = container
             self._caches[ref] = self._caches[container.name] = caches

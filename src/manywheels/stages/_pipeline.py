@@ -42,6 +42,7 @@ from manywheels.errors import (
     StageFailedError,
 )
 from manywheels.plan._targets import step_options
+from manywheels.stages._abi3 import Repaired, RepairGate
 from manywheels.stages._common import (
     Job,
     StageResult,
@@ -125,6 +126,10 @@ class Pipeline:
         self.fatal: list[ManywheelsError] = []
         self.lock = threading.Lock()
         self.stopped = False
+        self.gate = RepairGate(self.order)
+        """Shared wheels' repairs handed over (:mod:`._abi3`): every identifier in it."""
+        self.deferred: dict[str, list[str]] = {}
+        """identifier -> the identifiers reusing its wheel whose repair waits for its own."""
         self.tests = self._prepare(plan)
 
     def _prepare(self, plan: BuildPlan) -> bool:
@@ -162,17 +167,56 @@ class Pipeline:
         work = job.work
 
         def build_then_queue() -> str:
-            detail = work()
-            self._submit("repair", job.identifier)
+            try:
+                detail = work()
+            except BaseException:
+                self._unblock(job.identifier, f"the build of {job.identifier} failed")
+                raise
+            self._submit_repair(job.identifier)
             return detail
 
         return build_then_queue
 
     def _submit(self, stage: str, identifier: str) -> None:
         with self.lock:
-            if self.stopped:
-                return
+            self._submit_locked(stage, identifier)
+
+    def _submit_locked(self, stage: str, identifier: str) -> None:
+        if not self.stopped:
             self.futures[stage][identifier] = self.pool.submit(self._run, stage, identifier)
+
+    def _submit_repair(self, identifier: str) -> None:
+        """Queue the identifier's repair; one that reuses another identifier's wheel (pure,
+        abi3: its build record's ``reused_from``) waits for that one's repair to be queued
+        first, so it never holds a worker while the repair it waits for is queued behind it
+        (the pool runs in order)."""
+        record = self.run.report.current("build").get(identifier)
+        source = record.reused_from if record is not None else None
+        with self.lock:
+            if source not in (None, identifier) and source not in self.futures["repair"]:
+                self.deferred.setdefault(str(source), []).append(identifier)
+                return
+            self._submit_locked("repair", identifier)
+            for later in self.deferred.pop(identifier, []):
+                self._submit_locked("repair", later)
+
+    def _unblock(self, identifier: str, reason: str) -> None:
+        """The identifier's repair will not run: identifiers reusing its wheel stop
+        waiting for it (they fail with ``reason``)."""
+        with contextlib.suppress(Exception):
+            self.gate.publish(identifier, Repaired(None, reason=reason))
+
+    def _stop_queue(self) -> None:
+        """No more jobs: the queued ones are dropped, and identifiers waiting for a repair
+        that will not run now stop waiting."""
+        with self.lock:
+            self.stopped = True
+            repairs = dict(self.futures["repair"])
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        for identifier in self.order:
+            future = repairs.get(identifier)
+            if future is None or future.cancelled():
+                self._unblock(identifier, f"the chain stopped before {identifier} was repaired")
 
     def _input(self, stage: str) -> tuple[Path, str]:
         """The directory of a stage's input wheels and the stage that wrote them."""
@@ -197,10 +241,12 @@ class Pipeline:
         from manywheels.stages.test import test_job  # noqa: PLC0415
 
         if self._changed(stage, identifier):
+            if stage == "repair":
+                self._unblock(identifier, f"the raw wheel of {identifier} changed")
             return None
         started = time.monotonic()
         try:
-            job = repair_job(self.run, identifier) if stage == "repair" \
+            job = repair_job(self.run, identifier, self.gate) if stage == "repair" \
                 else test_job(self.run, identifier)
         except Exception as error:  # noqa: BLE001 - reported as the identifier's failure
             job = Job(identifier, _raise(error))
@@ -267,7 +313,8 @@ class Pipeline:
         append_step_summary(run, stage, result.rows)
         if self.fatal:  # the chain stops: no job outlives it
             _ACTIVE.pop(run, None)
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self._stop_queue()
+            self.pool.shutdown(wait=True)
             raise self.fatal[0]
         if result.failures:
             raise StageFailedError(stage, result.failures)
@@ -279,11 +326,10 @@ class Pipeline:
         and the unfinished ones recorded ``interrupted``."""
         with signals.deferred(reraise=False):
             with self.lock:
-                self.stopped = True
                 pending = {(stage, identifier): future
                            for stage, futures in self.futures.items()
                            for identifier, future in futures.items()}
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self._stop_queue()
             interrupted = signals.exit_code_for(error) is not None
             if interrupted:
                 self.run.cancel()

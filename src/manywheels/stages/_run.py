@@ -42,6 +42,7 @@ from manywheels.stages._environment import (
     host_build_environment,
     is_secret_name,
 )
+from manywheels.stages._interpreters import list_interpreters
 from manywheels.stages._leftovers import check_leftovers
 
 __all__ = ["CONTAINER_ROOT", "Run", "container_environment", "host_build_environment",
@@ -232,13 +233,25 @@ class Run:
         return self.containers.get(ref or self.config.image)
 
     def pythons(self, ref: str | None = None) -> list[PythonTag]:
-        """The CPython tags under ``/opt/python`` in the image."""
+        """The interpreters under ``/opt/python`` in the image, and, when the run may build
+        PyPy or GraalPy, those its ``manylinux-interpreters`` can install
+        (:mod:`._interpreters`)."""
         ref = ref or self.config.image
         with self._lock:
             if ref not in self._pythons:
                 listing = self.container(ref).output(["ls", "-1", "/opt/python"], check=False)
-                self._pythons[ref] = parse_image_pythons(listing)
+                offered = (list_interpreters(self.container(ref)) or []) \
+                    if self._wants_other_pythons() else []  # PyPy, GraalPy on demand
+                self._pythons[ref] = sorted({*parse_image_pythons(listing),
+                                             *(i.tag for i in offered)})
             return self._pythons[ref]
+
+    def _wants_other_pythons(self) -> bool:
+        """Whether the run may build PyPy or GraalPy (``enable`` or ``python`` names them):
+        only then is ``manylinux-interpreters`` asked what it can install."""
+        config = self.config
+        return bool({"pypy", "graalpy"} & set(config.enable)) or any(
+            tag.impl != "cp" for tag in config.python or ())
 
     def image_facts(self, ref: str | None = None) -> ImageFacts:
         """What the plan needs of an image: digest, ``AUDITWHEEL_PLAT``, interpreters.

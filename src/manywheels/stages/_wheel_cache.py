@@ -18,7 +18,8 @@ The key is a SHA-256 over everything that decides the wheel:
   pass-through, the run's ``SOURCE_DATE_EPOCH``: the wheels' timestamps, outside git
   the newest project file's time) and the manywheels version;
 - **repair** (:func:`repair_key`): the raw wheel's sha256, the identifier, the image
-  digest, the policy, the repair options (``repair-command``, ``environment``), the
+  digest, the policy, the repair options (``repair-command``, ``environment``, the
+  ``audit-command`` and ``audit-requires`` the wheel passed), the
   rendered repair script, the container environment, and the sdist's sha256 when the
   repair-command names ``{project}``.
 
@@ -69,7 +70,7 @@ KEY_VERSION = "1"
 BUILD_FIELDS = ("before_all", "before_build", "environment", "frontend", "frontend_args",
                 "config_settings")
 """The :class:`StepOptions` fields that decide a raw wheel (besides its build script)."""
-REPAIR_FIELDS = ("repair_command", "environment")
+REPAIR_FIELDS = ("repair_command", "environment", "audit_command", "audit_requires")
 """The :class:`StepOptions` fields that decide a repaired wheel (besides its script)."""
 _ENTRY = "entry.json"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import shlex
-import threading
 import time
 from collections.abc import Collection
 from dataclasses import replace
@@ -20,14 +19,17 @@ from functools import partial
 from manywheels._fsutil import sha256_file
 from manywheels.errors import NoWheelBuiltError
 from manywheels.plan._targets import BuildPlan, BuildStep
+from manywheels.stages._abi3 import Built, WheelShare, is_abi3, may_build_abi3
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._frontend_args import frontend_extra_args
+from manywheels.stages._interpreters import ensure_interpreters
 from manywheels.stages._overlap import sdist_beside_before_all
 from manywheels.stages._pipeline import run_build_jobs
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
+from manywheels.stages._sdist_given import check_given_sdist, given_sdist
 from manywheels.stages._wheel_cache import WheelCache, note_hit, sdist_digest
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "build_wheels", "read_sdist"]
@@ -63,32 +65,16 @@ def predicted_sdist_name(run: Run) -> str:
     return "<sdist>.tar.gz"
 
 
-class _PureWheel:
-    """The first pure-Python wheel of a run: later identifiers reuse it (built once).
-
-    ``lock`` is held while a pure wheel is copied out and claimed, so builds that ran
-    concurrently keep the first wheel and never overwrite it.
-    """
-
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self.built: tuple[str, str, str] | None = None  # identifier, wheel, sha256
-
-    def get(self) -> tuple[str, str, str] | None:
-        with self.lock:
-            return self.built
-
-
-def _reuse(run: Run, target: BuildStep, reused: tuple[str, str, str]) -> str:
-    source, wheel, sha256 = reused
+def _reuse(run: Run, target: BuildStep, reused: Built) -> str:
     run.report.record(
-        target.identifier, "build", status="passed", duration_s=0.0, wheel=wheel,
-        sha256=sha256, pure=True, reused_from=source, run_id=run.run_id,
+        target.identifier, "build", status="passed", duration_s=0.0, wheel=reused.wheel,
+        sha256=reused.sha256, pure=is_pure(reused.wheel), reused_from=reused.identifier,
+        run_id=run.run_id,
     )
-    return f"{wheel} (pure Python: reused from {source})"
+    return f"{reused.wheel} ({reused.kind}: reused from {reused.identifier})"
 
 
-def _from_cache(run: Run, target: BuildStep, script: str, pure: _PureWheel,
+def _from_cache(run: Run, target: BuildStep, script: str, share: WheelShare,
                 cached: tuple[WheelCache, str]) -> str | None:
     """The raw wheel of ``cached`` (cache, key) copied into dist-dir and recorded with
     ``cached``; ``None`` when the cache has none (:mod:`._wheel_cache`)."""
@@ -97,11 +83,11 @@ def _from_cache(run: Run, target: BuildStep, script: str, pure: _PureWheel,
     if hit is None:
         return None
     is_pure_wheel = is_pure(hit.wheel)
-    if is_pure_wheel:
-        with pure.lock:
-            if (earlier := pure.get()) is not None:
-                return _reuse(run, target, earlier)
-            pure.built = (target.identifier, hit.wheel, hit.sha256)
+    shared = is_pure_wheel or is_abi3(hit.wheel)
+    with share.lock if shared else contextlib.nullcontext():
+        if shared and (earlier := share.earlier(target)) is not None:
+            return _reuse(run, target, earlier)
+        share.add(Built(target.identifier, hit.wheel, hit.sha256))
     log = note_hit(run, target.identifier, "build", hit, script)
     run.report.record(target.identifier, "build", status="passed", duration_s=0.0,
                       wheel=hit.wheel, sha256=hit.sha256, pure=is_pure_wheel, cached=True,
@@ -109,15 +95,23 @@ def _from_cache(run: Run, target: BuildStep, script: str, pure: _PureWheel,
     return f"{hit.wheel} (from the wheel cache: not built again)"
 
 
-def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel,
+def _build_one(run: Run, target: BuildStep, script: str, share: WheelShare,
                cached: tuple[WheelCache, str] | None = None) -> str:
+    try:
+        return _build_or_reuse(run, target, script, share, cached)
+    finally:
+        share.finish(target.identifier)
+
+
+def _build_or_reuse(run: Run, target: BuildStep, script: str, share: WheelShare,
+                    cached: tuple[WheelCache, str] | None) -> str:
     config = run.config
-    started = time.monotonic()
-    reused = pure.get()
-    if reused is not None:  # a pure wheel is built once
+    reused = share.wait(target, run.cancelled)
+    if reused is not None:  # a pure or abi3 wheel is built once (stages/_abi3.py)
         return _reuse(run, target, reused)
-    if cached is not None and (detail := _from_cache(run, target, script, pure, cached)):
+    if cached is not None and (detail := _from_cache(run, target, script, share, cached)):
         return detail
+    started = time.monotonic()
     container = run.container(target.image)
     out_dir = f"{CONTAINER_ROOT}/{target.identifier}/dist"
     listed = run_stage_script(
@@ -135,15 +129,15 @@ def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel,
     wheel = wheels[0]
     dest = config.dist_dir / wheel
     is_pure_wheel = is_pure(wheel)
-    with pure.lock if is_pure_wheel else contextlib.nullcontext():
-        if is_pure_wheel and (earlier := pure.get()) is not None:
+    shared = is_pure_wheel or is_abi3(wheel)
+    with share.lock if shared else contextlib.nullcontext():
+        if shared and (earlier := share.earlier(target)) is not None:
             return _reuse(run, target, earlier)  # built concurrently: the first one is kept
         container.copy_out(f"{out_dir}/{wheel}", dest)
         sha256 = sha256_file(dest)
         if cached is not None:
             cached[0].store(cached[1], dest, kind="build", identifier=target.identifier)
-        if is_pure_wheel:
-            pure.built = (target.identifier, wheel, sha256)
+        share.add(Built(target.identifier, wheel, sha256))
     run.report.record(
         target.identifier, "build", status="passed",
         duration_s=round(time.monotonic() - started, 3), wheel=wheel, sha256=sha256,
@@ -158,18 +152,18 @@ def _build_one(run: Run, target: BuildStep, script: str, pure: _PureWheel,
     return wheel
 
 
-def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str,
+def _jobs(run: Run, plan: BuildPlan, sdist_in_container: str, *, gate: bool = True,
           sdist: str | None = None) -> list[Job]:
     """One job per step; ``sdist``: the sdist's :func:`sdist_digest` (wheel cache on)."""
-    pure = _PureWheel()
+    share = WheelShare(plan.steps, gate=gate)
     cache = WheelCache.for_run(run) if sdist is not None else None
     jobs = []
-    for step in plan.steps:
+    for step in share.order(plan.steps):
         script = build_script(step, sdist_in_container)
         cached = None if cache is None or sdist is None else (cache, cache.build_key(
             identifier=step.identifier, sdist=sdist, image=step.image, digest=step.digest,
             options=step.options, script=script))
-        jobs.append(Job(step.identifier, partial(_build_one, run, step, script, pure, cached),
+        jobs.append(Job(step.identifier, partial(_build_one, run, step, script, share, cached),
                         run.log_dir(step.identifier) / "build.log" if not run.config.dry_run
                         else None, script=script, label="build.sh"))
     return jobs
@@ -179,6 +173,11 @@ def _dry_run(run: Run) -> StageResult:
     """``dry-run``: print the host sdist command and each step's build script; build
     nothing, write nothing."""
     config = run.config
+    if config.sdist is not None:
+        sdist = check_given_sdist(config.sdist).path.name
+        run.ui.info(f"dry run: would build from the given sdist {config.sdist}")
+        return run_jobs(run, "build", _jobs(run, run.plan(config.requires_python),
+                                            f"{CONTAINER_ROOT}/sdist/{sdist}"))
     sdist = predicted_sdist_name(run)
     command = sdist_command(f"<temporary dir in {config.dist_dir}>",
                             f"<temporary copy of {config.project_dir}>")
@@ -187,20 +186,24 @@ def _dry_run(run: Run) -> StageResult:
     plan = run.plan(config.requires_python)
     for image in run.images():
         run.ensure_before_all(image)
-    return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}"))
+    return run_jobs(run, "build", _jobs(run, plan, f"{CONTAINER_ROOT}/sdist/{sdist}",
+                                        gate=False))  # plan order
 
 
 def build(run: Run) -> StageResult:
-    """Build the sdist on the host, then every target's wheel from it in the container.
+    """Build the sdist on the host (or take the ``sdist`` option's file), then every
+    target's wheel from it in the container.
 
     ``before-all`` runs once per container (one per platform group: image and arch), the
-    jobs run across groups, ``before-build`` once per target. The
+    jobs run across groups, ``before-build`` once per target. A pure wheel, or an abi3 wheel
+    for the later CPythons of its platform, is built once and reused (:mod:`._abi3`). The
     frontend is ``build`` (``python -m build``, with ``--installer uv`` when the image
     has uv), ``pip`` (``pip wheel``) or ``uv`` (``uv build``). With ``dry-run`` the
     scripts are printed on stdout and nothing is built or written.
 
     Raises:
-        ProjectError: the sdist could not be built.
+        ProjectError: the sdist could not be built, or the given ``sdist`` is missing,
+            unreadable or not an sdist.
         EngineUnavailableError, ImageNotFoundError: no engine, or no image.
         ConfigError: a requested tag is not in the image.
         EmulationUnavailableError: the host cannot run a platform's arch (before anything
@@ -213,10 +216,18 @@ def build(run: Run) -> StageResult:
         return _dry_run(run)
     # Check the input before writing anything: record, engine, image, policy, tags.
     run.check_record()
+    if run.config.sdist is not None:
+        check_given_sdist(run.config.sdist)
     run.plan(run.config.requires_python)
     run.lock_outputs()
-    # before-all in the fresh container (its result may be committed as an image) while the
-    # sdist builds on the host; a failing before-all stops the run before the sdist lands.
+    if run.config.sdist is not None:
+        # before-all first, in the fresh container (its result may be committed as an
+        # image), and before the given sdist is copied: a failing before-all stops the run.
+        for image in run.images():
+            run.ensure_before_all(image)
+        return build_wheels(run, given_sdist(run))
+    # before-all in the fresh container while the sdist builds on the host; a failing
+    # before-all stops the run before the sdist lands (stages/_overlap.py).
     return build_wheels(run, sdist_beside_before_all(run, build_sdist))
 
 
@@ -243,10 +254,13 @@ def build_wheels(run: Run, sdist: SdistInfo, only: Collection[str] | None = None
         run.ui.info(f"{len(group.steps)} identifier(s) in {group.image} ({group.arch}): "
                     + ", ".join(s.identifier for s in group.steps))
         run.container(group.image).copy_into(sdist.path, sdist_in_container)
+        ensure_interpreters(run.container(group.image), (s.interpreter for s in group.steps),
+                            run.ui.info)  # PyPy / GraalPy on demand
     for step in plan.steps:
         run.report.reset_target(
             step.identifier, python=step.python.tag, image=step.image, image_digest=step.digest,
             arch=step.arch, plat=step.plat, sdist_sha256=sdist_sha256,
         )
     return run_build_jobs(run, plan, _jobs(run, plan, sdist_in_container,
-                                           sdist_digest(sdist.path)))
+                                           gate=may_build_abi3(sdist.path),
+                                           sdist=sdist_digest(sdist.path)))

@@ -6,8 +6,12 @@ libraries are vendored into ``<name>.libs/`` and the wheel gets the policy's pla
 (PEP 600). auditwheel may put several platform tags in one file name, so the names it
 writes are read from its output directory, not predicted. Pure-Python wheels are copied
 unchanged. Files in dist-dir the record does not name are ignored with a warning. The
-record of each repaired wheel lists the SBOMs inside it (PEP 770: :mod:`._sbom`). With
-``reproducible = true`` (the default) each wheel written to output-dir is then rewritten
+record of each repaired wheel lists the SBOMs inside it (PEP 770: :mod:`._sbom`). The
+audit-command checks each repaired wheel before it is copied out (:mod:`._audit`); an abi3
+wheel that later identifiers reused at build time is repaired and audited once, for the
+identifier that built it, and recorded for the others with ``reused_from``
+(:mod:`._abi3_repair`).
+With ``reproducible = true`` (the default) each wheel written to output-dir is then rewritten
 canonically (:mod:`._canonical`) and the record's sha256 is the rewritten file's.
 """
 
@@ -21,9 +25,19 @@ from functools import partial
 from manywheels._fsutil import atomic_copy, sha256_file
 from manywheels.config._options import DEFAULT_REPAIR_COMMAND
 from manywheels.config._placeholders import fill_placeholders
-from manywheels.errors import NoWheelBuiltError
+from manywheels.errors import ConfigError, NoWheelBuiltError
+from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._record import StageRecord
-from manywheels.plan._targets import StepOptions, step_options
+from manywheels.plan._targets import StepOptions, interpreter_path, step_options
+from manywheels.stages._abi3 import RepairGate
+from manywheels.stages._abi3_repair import (
+    gate_order,
+    repair_gate,
+    repair_reused,
+    repair_source,
+    reusable,
+)
+from manywheels.stages._audit import AuditError, audit_commands, audit_wheel
 from manywheels.stages._canonical import rewrite_repaired
 from manywheels.stages._common import (
     Job,
@@ -66,9 +80,23 @@ def repair_script(identifier: str, wheel_in_container: str, plat: str,
 
 
 def _repair_pure(run: Run, identifier: str, wheel: str, *, pure: bool = True) -> str:
-    """Copy a wheel unchanged: a pure one, or any with an empty repair-command."""
+    """Copy a wheel unchanged: a pure one, or any with an empty repair-command (audited
+    first, in its image's container, when an audit-command applies to it)."""
     started = time.monotonic()
     config = run.config
+    options = step_options(config, identifier)
+    if audit_commands(options, wheel):
+        target = run.report.target(identifier)
+        raw = f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}"
+        container = run.container((target.image if target else None) or config.image)
+        container.copy_into(config.dist_dir / wheel, raw)
+        try:
+            audit_wheel(run, container, identifier, options, wheel=wheel,
+                        wheel_in_container=raw, interpreter=_interpreter(run, identifier))
+        except AuditError as error:
+            run.report.record(identifier, "repair", status="failed", reason=str(error),
+                              source=wheel, pure=pure, run_id=run.run_id)
+            raise
     atomic_copy(config.dist_dir / wheel, config.output_dir / wheel)
     rewrite_repaired(run, identifier, config.output_dir / wheel)
     run.report.record(
@@ -88,6 +116,9 @@ def _from_cache(run: Run, identifier: str, wheel: str, script: str,
     hit = cached[0].restore(cached[1], run.config.output_dir)
     if hit is None:
         return None
+    if audit_commands(step_options(run.config, identifier), hit.wheel):  # passed when cached
+        run.report.record(identifier, "audit", status="passed", wheel=hit.wheel, cached=True,
+                          duration_s=0.0, run_id=run.run_id)
     run.report.record(
         identifier, "repair", status="passed", duration_s=0.0, wheel=hit.wheel,
         sha256=hit.sha256, log=note_hit(run, identifier, "repair", hit, script), source=wheel,
@@ -119,6 +150,15 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
                           log=f"logs/{identifier}/repair.log", run_id=run.run_id)
         raise NoWheelBuiltError(msg)
     repaired = names[0]
+    try:  # before the copy: a wheel that fails its audit never reaches output-dir
+        audited = audit_wheel(run, container, identifier, step_options(config, identifier),
+                              wheel=repaired, wheel_in_container=f"{out_dir}/{repaired}",
+                              interpreter=_interpreter(run, identifier),
+                              also_log=run.log_dir(identifier) / "repair.log")
+    except AuditError as error:
+        run.report.record(identifier, "repair", status="failed", reason=str(error),
+                          source=wheel, log=f"logs/{identifier}/repair.log", run_id=run.run_id)
+        raise
     container.copy_out(f"{out_dir}/{repaired}", config.output_dir / repaired)
     rewrite_repaired(run, identifier, config.output_dir / repaired)
     if cached is not None:
@@ -130,7 +170,7 @@ def _repair_one(run: Run, identifier: str, wheel: str, image: str, *, plat: str,
         log=f"logs/{identifier}/repair.log", source=wheel, run_id=run.run_id,
         sboms=wheel_sboms(config.output_dir / repaired),
     )
-    return repaired
+    return f"{repaired} (audited)" if audited else repaired
 
 
 def _cache_key(run: Run, identifier: str, record: StageRecord, *, plat: str,
@@ -148,13 +188,28 @@ def _cache_key(run: Run, identifier: str, record: StageRecord, *, plat: str,
     return cache, key
 
 
-def _job(run: Run, identifier: str, record: StageRecord) -> Job:
+def _interpreter(run: Run, identifier: str) -> str:
+    """The identifier's interpreter in its image (the audit venv's fallback Python)."""
+    target = run.report.target(identifier)
+    tag = (target.python if target else None) or identifier.split("-", maxsplit=1)[0]
+    try:
+        return interpreter_path(parse_python_tag(tag))
+    except ConfigError:  # not a CPython tag: the image's python3
+        return "python3"
+
+
+def _job(run: Run, identifier: str, record: StageRecord, gate: RepairGate) -> Job:
     wheel = str(record.wheel)
     options = step_options(run.config, identifier)
     command = options.repair_command
+    source = record.reused_from
+    if source is not None and reusable(run, source, wheel, gate):
+        return Job(identifier, partial(repair_reused, run, identifier, wheel, source, gate))
     if record.pure or not command:
-        return Job(identifier, partial(_repair_pure, run, identifier, wheel,
-                                           pure=bool(record.pure)))
+        work = partial(_repair_pure, run, identifier, wheel, pure=bool(record.pure))
+        if identifier in gate:
+            work = partial(repair_source, run, identifier, gate, work)
+        return Job(identifier, work)
     target = run.report.target(identifier)
     image = (target.image if target else None) or run.config.image
     plat = (target.plat if target else None) or run.config.plat or ""
@@ -162,19 +217,22 @@ def _job(run: Run, identifier: str, record: StageRecord) -> Job:
                            options.environment, command)
     log = None if run.config.dry_run else run.log_dir(identifier) / "repair.log"
     cached = _cache_key(run, identifier, record, plat=plat, options=options, script=script)
-    return Job(identifier, partial(_repair_one, run, identifier, wheel, image, plat=plat,
-                                    script=script, cached=cached),
-               log, script=script, label="repair.sh")
+    work = partial(_repair_one, run, identifier, wheel, image, plat=plat, script=script,
+                   cached=cached)
+    if identifier in gate:
+        work = partial(repair_source, run, identifier, gate, work)
+    return Job(identifier, work, log, script=script, label="repair.sh")
 
 
-def repair_job(run: Run, identifier: str) -> Job:
+def repair_job(run: Run, identifier: str, gate: RepairGate) -> Job:
     """The repair job of one identifier whose build passed (the pipelined chain:
-    :mod:`._pipeline`).
+    :mod:`._pipeline`; ``gate``: the hand-over of shared wheels' repairs, every
+    identifier of the plan in it).
 
     Raises:
         KeyError: the record names no passed build of the identifier.
     """
-    return _job(run, identifier, run.report.current("build")[identifier])
+    return _job(run, identifier, run.report.current("build")[identifier], gate)
 
 
 def _dry_run_plan(run: Run) -> list[Job]:
@@ -215,7 +273,9 @@ def repair(run: Run) -> StageResult:
     if not config.dry_run:
         run.lock_outputs()
         config.output_dir.mkdir(parents=True, exist_ok=True)
-    jobs = [_job(run, identifier, record) for identifier, record in inputs]
+    gate = repair_gate(inputs)
+    jobs = [_job(run, identifier, record, gate)
+            for identifier, record in gate_order(inputs)]
     # auditwheel must see the libraries before-all installed (a no-op after the build
     # stage of the same run, or when the container started from the cached before-all image).
     images = dict.fromkeys(str(t.image) for i, _ in inputs

@@ -22,10 +22,12 @@ from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path, step_options
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
 from manywheels.stages._environment import container_environment
+from manywheels.stages._interpreters import ensure_interpreters
 from manywheels.stages._pipeline import collect
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines, leaked_names
+from manywheels.stages._sdist_given import unpacked_sdist
 from manywheels.stages._step_summary import append_step_summary
 
 if TYPE_CHECKING:
@@ -39,8 +41,13 @@ PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 
 def copy_project(run: Run, image: str) -> None:
     """Copy the project tree (exclusions left out) to :data:`PROJECT_IN_CONTAINER` in the
-    image's container, for ``{project}`` and ``{package}``."""
+    image's container, for ``{project}`` and ``{package}``; with the ``sdist`` option, the
+    unpacked sdist instead (:func:`~manywheels.stages._sdist_given.unpacked_sdist`)."""
     config = run.config
+    if config.sdist is not None:
+        with unpacked_sdist(config.sdist) as tree:
+            run.container(image).copy_into(tree, PROJECT_IN_CONTAINER)
+        return
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
     def exclude(path: Path) -> bool:
@@ -109,6 +116,7 @@ class _TestInput:
     wheel: str
     image: str
     interpreter: str
+    reused_from: str | None = None
 
 
 def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
@@ -127,8 +135,10 @@ def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
     run.report.record(
         item.identifier, "test", status="passed", wheel=item.wheel,
         duration_s=round(time.monotonic() - started, 3), log=f"logs/{item.identifier}/test.log",
-        run_id=run.run_id,
+        run_id=run.run_id, reused_from=item.reused_from,
     )
+    if item.reused_from:
+        return f"{item.wheel} (reused from {item.reused_from})"
     return item.wheel
 
 
@@ -184,7 +194,7 @@ def test_job(run: Run, identifier: str) -> Job:
     python = parse_python_tag((target.python if target and target.python else None) or tag)
     image = (target.image if target else None) or run.config.image
     return _jobs(run, [_TestInput(identifier, str(record.wheel), image,
-                                  interpreter_path(python))])[0]
+                                  interpreter_path(python), record.reused_from)])[0]
 
 
 def _inputs(run: Run) -> list[_TestInput]:
@@ -200,7 +210,8 @@ def _inputs(run: Run) -> list[_TestInput]:
         python = parse_python_tag(
             (target.python if target and target.python else None) or identifier.split("-")[0])
         image = (target.image if target else None) or run.config.image
-        items.append(_TestInput(identifier, str(record.wheel), image, interpreter_path(python)))
+        items.append(_TestInput(identifier, str(record.wheel), image, interpreter_path(python),
+                                record.reused_from))
     return items
 
 
@@ -249,12 +260,15 @@ def test(run: Run) -> StageResult:
     images = list(dict.fromkeys(item.image for item in items))
     for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
+        if not config.dry_run:  # PyPy / GraalPy on demand
+            ensure_interpreters(run.container(image),
+                                (i.interpreter for i in items if i.image == image), run.ui.info)
     uses_project = any(needs_project(f"{o.test_command} {o.before_test}")
                        for o in options.values())
     if uses_project and not config.dry_run:
         for image in images:
             copy_project(run, image)
-    return run_jobs(run, "test", _jobs(run, items))
+    return run_jobs(run, "test", _jobs(run, items), skipped=rows)
 
 
 test.__test__ = False  # type: ignore[attr-defined]  # not a pytest test when imported

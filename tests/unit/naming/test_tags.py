@@ -22,7 +22,7 @@ def test_free_threaded() -> None:
     assert (tag.tag, tag.install_dir) == ("cp313t", "cp313-cp313t")
 
 
-@pytest.mark.parametrize("bad", ["py312", "cp2", "3", "cp312-cp311", "pp310", "", "cp35", "3.12.1"])
+@pytest.mark.parametrize("bad", ["py312", "cp2", "3", "cp312-cp311", "pp3", "gp999", "", "cp35", "3.12.1"])
 def test_bad_tags_name_the_value_and_what_is_allowed(bad: str) -> None:
     with pytest.raises(ConfigError) as caught:
         parse_python_tag(bad)
@@ -60,4 +60,5 @@ def test_identifier_platform(plat: str, family: str) -> None:
 
 def test_image_listing() -> None:
     listing = "cp310-cp310\ncp39-cp39\ncp313-cp313t\npp310-pypy310_pp73\ncp313-cp313\n"
-    assert [t.tag for t in parse_image_pythons(listing)] == ["cp39", "cp310", "cp313", "cp313t"]
+    assert [t.tag for t in parse_image_pythons(listing)] == [
+        "cp39", "cp310", "pp310", "cp313", "cp313t"]

@@ -15,6 +15,7 @@ from manywheels.stages._common import Job, run_jobs
 from manywheels.stages._run import Run
 from manywheels.stages._step_summary import render_step_summary
 from manywheels.stages.repair import repair
+from manywheels.stages.test import test as stage_test
 from tests.unit.stages.test_orchestration import (
     KIND,
     NOWHERE,
@@ -100,3 +101,22 @@ def test_build_and_repair_tables_name_wheels_and_hashes(project: Path,  # noqa: 
     fixed = records[f"cp312-{KIND}"]["stages"]["repair"]
     assert fixed["wheel"].endswith(f"{PLAT}.whl")
     assert f"`{fixed['wheel']}` | `{fixed['sha256']}`" in repair_part
+
+
+@pytest.mark.usefixtures("host_sdist")
+def test_the_test_table_lists_identifiers_test_skip_left_out(project: Path,  # noqa: F811
+                                                             tmp_path: Path) -> None:
+    summary = tmp_path / "step-summary.md"
+    config = make_config(project, test_command="python -c pass", test_skip=["cp313-*"])
+    with run_with_summary(config, engine_with(Builder()), summary) as run:
+        build_stage.build(run)
+        repair(run)
+        result = stage_test(run)
+        repaired = run.report.stage(f"cp313-{KIND}", "repair")
+    assert [(row.identifier, row.status) for row in result.rows] == [
+        (f"cp313-{KIND}", "skipped"), (f"cp312-{KIND}", "passed")]
+    (test_part,) = summary.read_text().split("### manywheels: test")[1:]
+    assert test_part.count("\n| cp3") == 2  # one table, both identifiers
+    assert f"| cp312-{KIND} | passed |" in test_part
+    assert (f"| cp313-{KIND} | skipped |  | `{repaired['wheel']}` | `{repaired['sha256']}` |"
+            in test_part)

@@ -21,6 +21,7 @@ from manywheels._lock import owner_token
 from manywheels._timing import command_timer
 from manywheels.engine._docker._arch import probe_personality
 from manywheels.engine._docker._common import engine_call, gone_message, short
+from manywheels.engine._docker._create import create_kwargs
 from manywheels.engine._docker._stream import GATE, LineSplitter, open_gate
 from manywheels.engine._env import CA_BUNDLE_PATH, new_run_id
 from manywheels.engine._personality import Personality
@@ -37,6 +38,7 @@ from manywheels.errors import CommandError, EngineUnavailableError, ImageNotFoun
 from manywheels.naming._platforms import OCI_PLATFORMS
 
 if TYPE_CHECKING:
+    from manywheels.config._create_args import CreateOptions
     from manywheels.engine._docker._engine import DockerEngine
 
 __all__ = ["DockerContainer"]
@@ -61,6 +63,7 @@ class DockerContainer:
             (``linux/386``...), checked to run after start, and every command run with the
             personality the image's entrypoint would give it (``linux32`` for i686/armv7l:
             :mod:`manywheels.engine._personality`); ``None``: none of that.
+        create: ``container-create-args`` (:mod:`._create`), ``None``: the defaults.
 
     The container runs ``tail -f /dev/null`` under the image's entrypoint and is removed
     with ``force=True`` on exit, whatever the exit reason. Commands run through
@@ -79,9 +82,11 @@ class DockerContainer:
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
         arch: str | None = None,
+        create: CreateOptions | None = None,
     ) -> None:
         self.engine = engine
         self.arch = arch
+        self.create = create
         self.personality = Personality()
         self.image = image
         self.env = dict(env or {})
@@ -135,6 +140,7 @@ class DockerContainer:
                 stdin_open=False,
                 tty=False,
                 platform=platform,
+                **create_kwargs(self.create),
             )
             self._container = container
             container.start()

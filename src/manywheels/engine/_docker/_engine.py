@@ -14,6 +14,7 @@ import docker.errors
 import requests
 from docker.models.containers import Container as ApiContainer
 
+from manywheels.config._create_args import CreateOptions
 from manywheels.engine._docker._common import (
     CONNECT_TIMEOUT,
     context_host,
@@ -217,10 +218,12 @@ class DockerEngine:
         volumes: Mapping[str, str] | None = None,
         name: str | None = None,
         arch: str | None = None,
+        create: CreateOptions | None = None,
     ) -> DockerContainer:
         """A :class:`DockerContainer` on this engine (see its arguments)."""
         return DockerContainer(self, image, env=env, ca_bundle=ca_bundle, run_id=run_id,
-                               labels=labels, volumes=volumes, name=name, arch=arch)
+                               labels=labels, volumes=volumes, name=name, arch=arch,
+                               create=create)
 
     def leftovers(self, run_id: str | None = None) -> list[LeftoverInfo]:
         """Containers carrying the manywheels label (of one run, when given), running or not.
