@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
 from manywheels.engine._docker import DockerEngine as Engine
+from tests.conftest import PACKAGES
 from tests.integration.test_reliability import (
     make_project,
     nox_env,
@@ -93,3 +95,33 @@ def _has(path: Path, text: str) -> bool:
         return text in path.read_text(errors="replace")
     except OSError:
         return False
+
+
+def test_an_abi3_wheel_in_the_pipelined_chain_then_from_the_wheel_cache(
+        test_image: str, tmp_path: Path) -> None:
+    """`manywheels wheels` on the abi3 fixture, twice: built and repaired once and tested on
+    three Pythons; the second run takes the wheel and its repair from the wheel cache."""
+    project = tmp_path / "limitedapi"
+    shutil.copytree(PACKAGES / "limitedapi", project)
+    identifiers = [f"cp{v}-manylinux_x86_64" for v in (39, 310, 311)]
+    argv = [sys.executable, "-m", "manywheels", "wheels", "--image", test_image,
+            "--python", "cp39", "cp310", "cp311", "--jobs", "2",
+            "--cache-dir", str(tmp_path / "cache"),
+            "--test-command", 'python -c "import limitedapi; assert limitedapi.add(2, 3) == 5"']
+    for run in ("cold", "warm"):
+        result = subprocess.run(argv, cwd=project, text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, check=False, env=dict(os.environ))
+        assert result.returncode == 0, f"{run}: {result.stdout[-5000:]}"
+        data = json.loads((project / "wheelhouse" / "manywheels-report.json").read_text())
+        first, *later = (data["targets"][i]["stages"] for i in identifiers)
+        for stages in later:
+            assert stages["build"]["reused_from"] == identifiers[0]
+            assert stages["repair"]["reused_from"] == identifiers[0]
+            assert stages["repair"]["sha256"] == first["repair"]["sha256"]
+        for stages in (first, *later):
+            assert stages["test"]["status"] == "passed"
+        assert first["audit"]["status"] == "passed"
+        cached = run == "warm"
+        assert first["build"].get("cached", False) is cached
+        assert first["repair"].get("cached", False) is cached
+        assert first["audit"].get("cached", False) is cached

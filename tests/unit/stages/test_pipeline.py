@@ -205,3 +205,30 @@ def test_stray_wheels_are_named_as_the_stages_name_them(
     text = console.getvalue()
     assert text.count("ignoring 1 file(s)") == 1
     assert "other-1.0-cp312-cp312-linux_x86_64.whl" in text
+
+
+class PureBuilder(Recorder):
+    """Builds a pure-Python wheel: one identifier builds, the other reuses it."""
+
+    def build(self, call: Call, identifier: str) -> Reply:
+        out = f"/manywheels/{identifier}/dist"
+        call.fs.write(f"{out}/purepkg-1.0.0-py3-none-any.whl", b"pure wheel")
+        return 0, [f"{out}/purepkg-1.0.0-py3-none-any.whl"]
+
+
+def test_a_shared_wheel_is_repaired_once_and_tested_on_each(
+        project: Path, host_sdist: list[Path]) -> None:  # noqa: F811
+    recorder = PureBuilder()
+    config = make_config(project, test_command="true")
+    with make_run(config, engine_with(recorder)) as run:
+        build, repaired, tested = chain(run)
+        for result in (build, repaired, tested):
+            assert [row.status for row in result.rows] == ["passed", "passed"]
+        targets = run.report.targets
+        (reuser,) = [i for i, t in targets.items() if "reused_from" in t["stages"]["build"]]
+        (source,) = set(targets) - {reuser}  # whichever built first (built concurrently)
+        stages = targets[reuser]["stages"]
+        assert stages["build"]["reused_from"] == source
+        assert stages["repair"]["reused_from"] == source
+        assert sorted(e for e in recorder.events if e.startswith("test")) == [
+            f"test {FIRST}", f"test {SECOND}"]
