@@ -18,7 +18,8 @@ Every variant runs ``--rounds`` times (default 3), interleaved (a b c d e, b c d
 ...) so a load change hits them alike, each run on a fresh copy of the workload. Printed
 (:mod:`report`): the median per variant and workload, the totals over the mixed
 workload and their ratios to each baseline; manywheels' own overhead per identifier
-(``timing.tool_s`` of the run record summed over build, repair and test) and where its
+(``timing.tool_s`` of the run record summed over build, repair and test; a stage that
+reused another identifier's wheel only waited, and is left out) and where its
 per-identifier time goes (command vs tool seconds per stage); a scaling row (markupsafe
 with 1, 2 and 5 tags); issue 16's targets with the measured values. Results (every
 sample) go to ``<workdir>/results.json``, each run's log to ``<workdir>/logs``.
@@ -134,7 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         info["cibuildwheel"] = cibuildwheel_version(cibw)
         if any(w.abi3 for w in workloads):
             info["notes"] = [f"{variant}: abi3 audit off (CIBW_AUDIT_COMMAND=''): {why}"
-                             for variant, why in bench.audit_blockers.items()]
+                             for variant, why in bench.audit_blockers.items()
+                             if variant in variants]
     runs = plan(variants, workloads, scaling)
     samples: list[Sample] = []
     try:

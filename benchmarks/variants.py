@@ -42,7 +42,8 @@ class Sample:
         round: the round (negative: an untimed warm-up).
         seconds: wall time.
         tool_s: manywheels' own time per identifier (``timing.tool_s`` summed over
-            build, repair and test), from the run record.
+            build, repair and test, without stages that reused another identifier's
+            wheel: those waited for its work), from the run record.
         stages_s: per stage, the median per identifier of command and tool seconds.
     """
 
@@ -183,8 +184,11 @@ class Bench:
                 self.clean(caches)
         sample = Sample(variant, workload.name, len(tags), 0, seconds)
         targets = record["targets"].values()
+        # A stage that reused another identifier's wheel (pure, abi3) only waited for that
+        # one's work: not manywheels' own time.
         sample.tool_s = [sum(stage.get("timing", {}).get("tool_s", 0.0)
-                             for stage in target["stages"].values()) for target in targets]
+                             for stage in target["stages"].values()
+                             if "reused_from" not in stage) for target in targets]
         for stage in ("build", "repair", "test"):
             timings = [t["stages"][stage]["timing"] for t in targets
                        if "timing" in t["stages"].get(stage, {})]
