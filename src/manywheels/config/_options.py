@@ -241,6 +241,17 @@ OPTIONS: tuple[Option, ...] = (
            "remove containers that crashed earlier runs left behind (they are reported either "
            "way)", stage_only=True,
            meaning="remove containers that crashed earlier runs left behind (always reported)"),
+    Option("keep-failed", "bool", False,
+           "keep the container of a failing identifier, labelled, to enter it (removed by "
+           "--remove-leftovers)", stage_only=True,
+           meaning="keep a container of each failing identifier (the shared container's "
+           "state committed, labelled `io.manywheels.kept=<identifier>`) and print how to "
+           "enter it; `--remove-leftovers` removes it"),
+    Option("engine", "choice", "docker", "the container engine: docker, or none inside a "
+           "manylinux/musllinux image", choices=("docker", "none"),
+           meaning="`docker` (any Docker-API engine: `DOCKER_HOST`, Podman's socket); `none`: "
+           "run the stage scripts directly on this machine, which must be a manylinux/"
+           "musllinux-layout image (`/opt/python`, auditwheel, `AUDITWHEEL_PLAT`)"),
     Option("replace-record", "bool", False,
            "start a new run record when the output-dir holds another project's (one project "
            "per output-dir)", stage_only=True),
@@ -282,6 +293,14 @@ OPTIONS: tuple[Option, ...] = (
            example=["tests", "pyproject.toml"],
            meaning="paths relative to the project, copied into the test's working directory "
            "(outside the sources) before each test"),
+    Option("test-image", "list", [],
+           "test in containers of another image, without before-all: [<family>[-<arch>]=]<ref>",
+           example=["python:3.12-slim"], default_text="the build image, after before-all",
+           meaning="test each repaired wheel in a container of another image, without "
+           "before-all and without the build's packages: entries `<ref>` (every identifier), "
+           "`<family>=<ref>` or `<family>-<arch>=<ref>` (the most specific wins); `build`: the "
+           "build image without before-all. An image without `/opt/python` must have the "
+           "identifier's Python as `python3`"),
     Option("test-skip", "list", [], "identifier patterns whose tests are skipped",
            example=["cp313-*"],
            meaning="identifier patterns whose wheels are not tested (recorded `skipped`): "
