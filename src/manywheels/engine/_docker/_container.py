@@ -356,6 +356,17 @@ class DockerContainer:
         """The text of a container file. Raises CommandError when it cannot be read."""
         return self.output(["cat", path])
 
+    def interactive_command(self, argv: Sequence[str], *, cwd: str | None = None,
+                            tty: bool = True) -> list[str]:
+        """``docker exec -it [-w cwd] <name> [linux32] argv``: the docker CLI, which reads
+        ``DOCKER_HOST`` and the docker context as :meth:`DockerEngine.connect` does."""
+        command = ["docker", "exec", "-it" if tty else "-i"]
+        if cwd:
+            command += ["-w", cwd]
+        for key, value in self.personality.env.items():
+            command += ["-e", f"{key}={value}"]
+        return [*command, self.name, *self.personality.prefix, *argv]
+
     def commit(
         self, repository: str, tag: str, *, conf: Mapping[str, Any] | None = None,
         message: str | None = None,
