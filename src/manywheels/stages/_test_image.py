@@ -112,7 +112,8 @@ def clean_interpreter(container: Container, identifier: str, tag: PythonTag,
 _LDD = r"""
 set -u
 for so in $(find "$1" -name '*.so' -o -name '*.so.*' 2>/dev/null); do
-  ldd "$so" 2>/dev/null | sed -n "s|^[[:space:]]*\([^ ]*\) => not found.*|${so#$1/}: \1|p"
+  module="${so#"$1"/}"; module="${module#lib/python*/site-packages/}"
+  ldd "$so" 2>/dev/null | sed -n "s|^[[:space:]]*\([^ ]*\) => not found.*|$module: \1|p"
 done
 """
 

@@ -10,10 +10,11 @@ from manywheels._ui import UI
 from manywheels.config import Config
 from manywheels.engine import LABEL, LeftoverInfo
 from manywheels.errors import ConfigError
+from manywheels.naming._tags import PythonTag
 from manywheels.stages import _test_image
 from manywheels.stages._keep import KEPT_CONTAINER_LABEL, KEPT_LABEL, kept_name
 from manywheels.stages._leftovers import check_leftovers
-from tests.fakes.engine import FakeEngine, FakeImage
+from tests.fakes.engine import Call, FakeEngine, FakeImage, Reply
 
 HERE = Path()
 
@@ -57,3 +58,48 @@ def test_test_image_bad_entries_are_named(entry: str) -> None:
     entries = (entry, "musllinux=y") if entry == "musllinux=x" else (entry,)
     with pytest.raises(ConfigError, match=r"test-image \(default\): .*allowed are"):
         _test_image.parse_entries(Config(HERE, test_image=entries))
+
+
+def _python3_image(answer: str) -> FakeEngine:
+    def handler(call: Call) -> Reply | None:
+        command = call.command
+        if isinstance(command, list) and command[:2] == ["test", "-x"]:
+            return (0 if command[2] in call.container.fs.files else 1, [])
+        if isinstance(command, list) and command[:2] == ["sh", "-c"]:
+            if "python3 -c" in command[2]:
+                return (0, [answer] if answer else [])
+            return (0, ["/usr/local/bin/python3"])
+        return None
+
+    return FakeEngine([FakeImage("python:slim", pythons=())], handler=handler)
+
+
+def test_clean_interpreter_takes_python3_of_the_same_version() -> None:
+    engine = _python3_image("cpython 3 12 0")
+    with engine.container("python:slim") as container:
+        found = _test_image.clean_interpreter(container, "cp312-manylinux_x86_64",
+                                              PythonTag(3, 12), "/opt/python/x/bin/python",
+                                              "python:slim")
+    assert found == "/usr/local/bin/python3"
+
+
+def test_clean_interpreter_prefers_opt_python() -> None:
+    engine = FakeEngine([FakeImage("img", pythons=("cp312-cp312",))])
+    with engine.container("img") as container:
+        path = "/opt/python/cp312-cp312/bin/python"
+        assert _test_image.clean_interpreter(container, "cp312-manylinux_x86_64",
+                                             PythonTag(3, 12), path, "img") == path
+
+
+@pytest.mark.parametrize(("answer", "has"), [("cpython 3 11 0", "cpython 3 11 0"),
+                                             ("", "no python3")])
+def test_clean_interpreter_names_identifier_and_what_the_image_has(answer: str,
+                                                                   has: str) -> None:
+    engine = _python3_image(answer)
+    with engine.container("python:slim") as container, \
+            pytest.raises(ConfigError) as raised:
+        _test_image.clean_interpreter(container, "cp312-manylinux_x86_64", PythonTag(3, 12),
+                                      "/opt/python/cp312-cp312/bin/python", "python:slim")
+    message = str(raised.value)
+    assert "test-image python:slim: cp312-manylinux_x86_64 needs CPython 3.12" in message
+    assert f"the image has {has}" in message
