@@ -64,9 +64,16 @@ def test_image_for(config: Config, identifier: str, build_image: str) -> str | N
     entry matches (tested in the build container after before-all, as without it).
 
     Raises:
-        ConfigError: a malformed entry (:func:`parse_entries`).
+        ConfigError: a malformed entry (:func:`parse_entries`); ``test-image`` with
+            ``engine = "none"``.
     """
     entries = parse_entries(config)
+    if entries and config.engine == "none":
+        where = config.sources.get("test-image", "default")
+        msg = (f"test-image ({where}) needs an engine: with engine none the tests run on "
+               "this machine, which has the build's packages; drop test-image or use "
+               "engine docker")
+        raise ConfigError(msg)
     platform = identifier.split("-", 1)[-1]  # manylinux_x86_64
     family, _, arch = platform.partition("_")
     for selector in (f"{family}-{arch}", family, ""):

@@ -103,3 +103,9 @@ def test_clean_interpreter_names_identifier_and_what_the_image_has(answer: str,
     message = str(raised.value)
     assert "test-image python:slim: cp312-manylinux_x86_64 needs CPython 3.12" in message
     assert f"the image has {has}" in message
+
+
+def test_test_image_needs_an_engine() -> None:
+    config = Config(HERE, test_image=("build",), engine="none")
+    with pytest.raises(ConfigError, match=r"test-image .* needs an engine"):
+        _test_image.test_image_for(config, "cp312-manylinux_x86_64", "img")
