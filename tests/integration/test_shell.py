@@ -67,3 +67,17 @@ def test_nox_wheels_shell_runs_a_command(project: Path, test_image: str) -> None
                 "import sys; print('py', *sys.version_info[:2])")
     assert done.returncode == 0, done.stderr
     assert "py 3 11\n" in done.stdout
+
+
+def test_invoke_wheels_shell_runs_a_command(project: Path, test_image: str) -> None:
+    (project / "tasks.py").write_text("from invoke import Collection\n\nimport manywheels.invoke"
+                                      "\n\nns = Collection()\n"
+                                      "ns.add_collection(manywheels.invoke.ns)\n")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("MANYWHEELS_")}
+    done = subprocess.run(
+        [sys.executable, "-m", "invoke", "wheels.shell", "cp313-manylinux_x86_64", "--command",
+         'python -c "import sys; print(sys.version_info[:2]); sys.exit(4)"'],
+        cwd=project, env={**environ, "MANYWHEELS_IMAGE": test_image}, text=True,
+        capture_output=True, check=False, timeout=900, stdin=subprocess.DEVNULL)
+    assert done.returncode == 4, done.stderr
+    assert done.stdout == "(3, 13)\n"
