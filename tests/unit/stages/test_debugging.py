@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+from functools import partial
+from io import StringIO
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 
 from manywheels._ui import UI
-from manywheels.config import Config
-from manywheels.engine import LABEL, LeftoverInfo
-from manywheels.errors import ConfigError
+from manywheels.config import Config, load_config
+from manywheels.engine import LABEL, RUN_LABEL, LeftoverInfo
+from manywheels.errors import ConfigError, StageFailedError
 from manywheels.naming._tags import PythonTag
 from manywheels.stages import _test_image
+from manywheels.stages._common import Job, run_jobs, run_stage_script
 from manywheels.stages._keep import KEPT_CONTAINER_LABEL, KEPT_LABEL, kept_name
 from manywheels.stages._leftovers import check_leftovers
+from manywheels.stages._run import Run
 from tests.fakes.engine import Call, FakeEngine, FakeImage, Reply
 
 HERE = Path()
@@ -109,3 +114,47 @@ def test_test_image_needs_an_engine() -> None:
     config = Config(HERE, test_image=("build",), engine="none")
     with pytest.raises(ConfigError, match=r"test-image .* needs an engine"):
         _test_image.test_image_for(config, "cp312-manylinux_x86_64", "img")
+
+
+@pytest.mark.parametrize("interrupted", [False, True])
+def test_keep_failed_keeps_only_the_failing_identifier_and_close_removes_the_rest(
+        tmp_path: Path, interrupted: bool) -> None:
+    """Two identifiers share one container; one fails: exactly one kept container (its
+    identifier's, labelled, with the shared file system), the shared one removed by close
+    or by an interrupt (cancel)."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "p"\nversion = "1"\n')
+    image = "manywheels-test:x"
+
+    def handler(call: Call) -> Reply | None:
+        if call.script is not None and "exit-bad" in call.script:
+            return (1, ["stderr:boom"])
+        return None
+
+    engine = FakeEngine([FakeImage(image)], handler=handler)
+    config = load_config(tmp_path, env={}, overrides={"image": image, "keep_failed": True,
+                                                      "cache": False})
+    run = Run(config, UI(Console(file=StringIO()), echo=False, live=False), engine=engine,
+              host_env={})
+    shared = run.container(image)
+    shared.write_text("/manywheels/cp311-manylinux_x86_64/state", "cp311 state")
+
+    def job(identifier: str, script: str) -> str:
+        run_stage_script(run, run.container(image), identifier, "test", script,
+                         note="test", started=0.0)
+        return "ok"
+
+    jobs = [Job("cp311-manylinux_x86_64", partial(job, "cp311-manylinux_x86_64",
+                                                  "echo; exit-bad")),
+            Job("cp312-manylinux_x86_64", partial(job, "cp312-manylinux_x86_64", "echo; ok"))]
+    with pytest.raises(StageFailedError):
+        run_jobs(run, "test", jobs)
+    if interrupted:
+        run.cancel()
+    else:
+        run.close()
+    live = engine.live()
+    assert [c.labels.get(KEPT_LABEL) for c in live] == ["cp311-manylinux_x86_64"]
+    assert live[0].labels[RUN_LABEL] == run.run_id
+    assert live[0].fs.files["/manywheels/cp311-manylinux_x86_64/state"] == b"cp311 state"
+    assert live[0].name == kept_name(run.run_id, "cp311-manylinux_x86_64")
+    assert [name for name, _, _ in engine.commits] == [shared.name]
