@@ -230,7 +230,10 @@ def test(run: Run) -> StageResult:
     ``{project}``, ``{package}``, ``{wheel}``; other braces pass through); a pure wheel
     is tested with every identifier's interpreter. Identifiers matching ``test-skip`` are
     recorded ``skipped``; ``test-sources`` are copied into the test's working directory.
-    Without a test-command the stage says it skipped and records ``skipped``. With
+    With ``test-image`` an identifier is tested in a clean container of that image (no
+    before-all, :mod:`manywheels.stages._test_image`); a failure there names the shared
+    libraries the wheel lacks. Without a test-command the stage says it skipped and
+    records ``skipped``. With
     ``dry-run`` the scripts are printed on stdout and nothing runs or is written.
 
     Raises:
@@ -240,7 +243,8 @@ def test(run: Run) -> StageResult:
         StageFailedError: the test-command failed (or passed ``test-timeout``) for one or
             more identifiers.
         ConfigError: a ``test-sources`` path outside the project or missing; an unknown
-            ``test-groups`` group.
+            ``test-groups`` group; a malformed ``test-image`` entry, or a test image
+            without the identifier's Python.
     """
     config = run.config
     run.ui.heading("manywheels: test")
@@ -273,7 +277,8 @@ def test(run: Run) -> StageResult:
     if uses_project and not config.dry_run:
         for image in images:
             copy_project(run, image)
-        for item in {i.test_image: i for i in items if i.test_image is not None}.values():
+        clean = {(i.test_image, run.arch(i.image)): i for i in items if i.test_image}
+        for item in clean.values():  # one clean container per test image and arch
             copy_project(run, item.image, _container(run, item))
     return run_jobs(run, "test", _jobs(run, items))
 
