@@ -4,11 +4,14 @@ before-all installed it) and fails, with the cause named, in a clean test contai
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import extract_sdist
+import pytest
+
+from tests.conftest import PACKAGES, extract_sdist
 
 BEFORE_ALL = ("apt-get update -qq && DEBIAN_FRONTEND=noninteractive "
               "apt-get install -y -qq --no-install-recommends libyaml-dev")
@@ -49,3 +52,45 @@ def test_pyyaml_without_libyaml_fails_in_the_clean_test_image(
     assert "yaml/_yaml" in log
     assert ": yaml/_yaml" in output, output[-4000:]  # the module, not its venv path
     assert "libyaml-0.so.2" in log
+
+
+@pytest.fixture(scope="session")
+def debian_python_image(test_image: str) -> str:
+    """A plain-distribution test image: the test image's Debian 12 without /opt/python,
+    with Debian's python3 (3.11) and venv (a stand-in for python:3.11-slim, which this
+    machine cannot pull). Built once, labelled, tagged after the base."""
+    tag = f"manywheels-test-debianpy:{test_image.rpartition(':')[2]}"
+    if subprocess.run(["docker", "image", "inspect", tag], capture_output=True,
+                      check=False).returncode == 0:
+        return tag
+    recipe = (f"FROM {test_image}\n"
+              "RUN rm -rf /opt/python && apt-get update -qq && DEBIAN_FRONTEND=noninteractive"
+              " apt-get install -y -qq --no-install-recommends python3 python3-venv"
+              " && rm -rf /var/lib/apt/lists/*\n")
+    subprocess.run(["docker", "build", "-q", "--label", "io.manywheels.test=debianpy", "-t",
+                    tag, "-"], input=recipe, text=True, check=True, capture_output=True)
+    return tag
+
+
+def test_a_plain_distribution_image_tests_with_its_python3(
+        test_image: str, debian_python_image: str, tmp_path: Path) -> None:
+    """A test-image without /opt/python: cp311 is tested with its python3 (3.11); for
+    cp312 the stage stops with one line naming the identifier and what the image has."""
+    project = tmp_path / "purepkg"
+    shutil.copytree(PACKAGES / "purepkg", project)
+    command = ["--test-command",
+               'python -c "import sys, purepkg; print(sys.version_info[:2])"']
+    built = _manywheels(project, "wheels", "--python", "cp311", "cp312", "--image",
+                        test_image, *command)
+    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    clean = ["--image", test_image, "--test-image", debian_python_image, *command]
+    done = _manywheels(project, "test", "--python", "cp311", *clean)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    logs = project / "wheelhouse" / "logs" / "cp311-manylinux_x86_64"
+    assert "(3, 11)" in (logs / "test.log").read_text()
+    assert "PYTHON=/usr/bin/python3" in (logs / "test.sh").read_text()
+    wrong = _manywheels(project, "test", "--python", "cp312", *clean)
+    assert wrong.returncode == 2, wrong.stdout[-3000:] + wrong.stderr[-3000:]
+    line = wrong.stderr.strip().splitlines()[-1]
+    assert f"test-image {debian_python_image}: cp312-manylinux_x86_64 needs CPython 3.12" in line
+    assert "the image has cpython 3 11 0" in line
