@@ -139,7 +139,8 @@ def test_image_aarch64(engine: Engine) -> str:
     return _platform_image(engine, "aarch64", "MANYWHEELS_TEST_IMAGE_AARCH64")
 
 
-SDISTS = {"markupsafe": "markupsafe==3.0.4", "simplejson": "simplejson==4.3.0"}
+SDISTS = {"markupsafe": "markupsafe==3.0.4", "simplejson": "simplejson==4.3.0",
+          "pyyaml": "pyyaml==6.0.3"}
 
 
 @pytest.fixture(scope="session")

@@ -591,6 +591,12 @@ class FakeContainer:
         except FileNotFoundError:
             raise CommandError(["cat", path], 1, [f"cat: {path}: No such file"]) from None
 
+    def interactive_command(self, argv: Sequence[str], *, cwd: str | None = None,
+                            tty: bool = True) -> list[str]:
+        """The docker CLI command a real container would give (never run by the fakes)."""
+        return ["docker", "exec", "-it" if tty else "-i", *(["-w", cwd] if cwd else []),
+                self.name, *argv]
+
     def commit(
         self,
         repository: str,

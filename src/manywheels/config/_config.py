@@ -74,6 +74,8 @@ class Config:
     sbom_components: tuple[SbomComponent, ...] = ()
     dry_run: bool = False
     remove_leftovers: bool = False
+    keep_failed: bool = False
+    engine: str = "docker"
     replace_record: bool = False
     repository: str | None = None
     repository_url: str | None = None
@@ -85,6 +87,7 @@ class Config:
     repair_command: str = DEFAULT_REPAIR_COMMAND
     before_test: str = ""
     test_sources: tuple[str, ...] = ()
+    test_image: tuple[str, ...] = ()
     test_skip: tuple[str, ...] = ()
     test_groups: tuple[str, ...] = ()
     test_timeout: int | None = None

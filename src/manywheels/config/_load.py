@@ -260,6 +260,10 @@ def load_config(
 
     if values.get("container-create-args"):
         parse_create_args(values["container-create-args"], sources["container-create-args"])
+        if values.get("engine") == "none":
+            msg = (f"container-create-args ({sources['container-create-args']}) needs a container "
+                   "engine; with engine = \"none\" nothing is created: remove one of them")
+            raise ConfigError(msg)
     if values.get("plat") is not None:
         parse_policy(values["plat"], what=f"plat ({sources['plat']})")
 

@@ -9,10 +9,9 @@ it; ``tests/unit/config/test_readme.py`` checks it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
 
+from manywheels.config._option import Kind, Option
 from manywheels.naming._platforms import (
     ARCH_VALUES,
     DEFAULT_POLICIES,
@@ -38,88 +37,6 @@ ENABLE_VALUES = ("cpython-prerelease", "cpython-freethreading", "pypy", "graalpy
 
 IMAGE_KEYS = tuple(image_key(family, arch) for family in FAMILIES for arch in ARCHS)
 """``manylinux-x86_64-image`` … ``musllinux-riscv64-image`` (cibuildwheel's keys)."""
-
-Kind = Literal["str", "optstr", "list", "table", "bool", "int", "choice", "python", "path",
-               "frontend", "settings", "verbosity", "components", "commands"]
-
-
-@dataclass(frozen=True)
-class Option:
-    """One configuration key, declared once for every front end and document.
-
-    Attributes:
-        key: kebab-case name as written in TOML (``publish.repository-url`` for subtables).
-        kind: value type; decides how TOML, environment and argv values are parsed.
-        default: the default value (already parsed).
-        help: one line for ``--help``, invoke's task help and ``manywheels init``'s table.
-        choices: allowed values for ``kind == "choice"``.
-        stage_only: a run-time switch that only makes sense on the command line or in the
-            environment (``dry-run``); not accepted in ``pyproject.toml``.
-        example: the value ``manywheels init`` writes (commented out) into
-            ``[tool.manywheels]``; ``None``: the default.
-        default_text: the README table's default column when the default is not a plain
-            value (``the CPU count``); ``""``: derived from ``default``.
-        meaning: the README table's meaning column; ``""``: ``help``.
-    """
-
-    key: str
-    kind: Kind
-    default: Any
-    help: str
-    choices: tuple[str, ...] = ()
-    stage_only: bool = False
-    example: Any = None
-    default_text: str = ""
-    meaning: str = ""
-
-    @property
-    def attr(self) -> str:
-        """The :class:`Config` attribute name (``publish.repository-url`` -> ``repository_url``)."""
-        return self.key.split(".")[-1].replace("-", "_")
-
-    @property
-    def env_var(self) -> str:
-        """The environment variable: ``MANYWHEELS_TEST_COMMAND``."""
-        return "MANYWHEELS_" + self.key.replace(".", "_").replace("-", "_").upper()
-
-    @property
-    def flag(self) -> str:
-        """The command-line flag: ``--test-command`` (subtable prefix dropped)."""
-        return "--" + self.key.split(".")[-1]
-
-    @property
-    def is_list(self) -> bool:
-        """Whether the flag takes several words (``--python cp311 cp312``)."""
-        return self.kind in {"list", "python", "table", "settings"}
-
-    @property
-    def is_switch(self) -> bool:
-        """Whether the flag is an on/off switch (``--fail-fast`` / ``--no-fail-fast``)."""
-        return self.kind == "bool"
-
-    @property
-    def example_value(self) -> Any:
-        """The example ``manywheels init`` writes: :attr:`example`, else the default."""
-        return self.default if self.example is None else self.example
-
-    def table_row(self) -> str:
-        """This key's row of the README's configuration table (markdown)."""
-        default = self.default_text or _shown_default(self.default)
-        meaning = self.meaning or self.help
-        if self.stage_only:
-            meaning += " (command line / environment only)"
-        return f"| `{self.key}` | `{self.env_var}` | `{self.flag}` | {default} | {meaning} |"
-
-
-def _shown_default(value: Any) -> str:
-    if isinstance(value, bool):
-        return "`true`" if value else "`false`"
-    if value in (None, "", [], {}, ()):
-        return "\N{EM DASH}"
-    if isinstance(value, tuple):  # commands: cibuildwheel's " && " form
-        return f"`{' && '.join(value)}`"
-    return f"`{value}`"
-
 
 def _image_option(key: str) -> Option:
     """The option of one ``<family>-<arch>-image`` key (default: cibuildwheel's policy)."""
@@ -287,6 +204,17 @@ OPTIONS: tuple[Option, ...] = (
            "remove containers that crashed earlier runs left behind (they are reported either "
            "way)", stage_only=True,
            meaning="remove containers that crashed earlier runs left behind (always reported)"),
+    Option("keep-failed", "bool", False,
+           "keep the container of a failing identifier, labelled, to enter it (removed by "
+           "--remove-leftovers)", stage_only=True,
+           meaning="keep a container of each failing identifier (the shared container's "
+           "state committed, labelled `io.manywheels.kept=<identifier>`) and print how to "
+           "enter it; `--remove-leftovers` removes it"),
+    Option("engine", "choice", "docker", "the container engine: docker, or none inside a "
+           "manylinux/musllinux image", choices=("docker", "none"),
+           meaning="`docker` (any Docker-API engine: `DOCKER_HOST`, Podman's socket); `none`: "
+           "run the stage scripts directly on this machine, which must be a manylinux/"
+           "musllinux-layout image (`/opt/python`, auditwheel, `AUDITWHEEL_PLAT`)"),
     Option("replace-record", "bool", False,
            "start a new run record when the output-dir holds another project's (one project "
            "per output-dir)", stage_only=True),
@@ -328,6 +256,14 @@ OPTIONS: tuple[Option, ...] = (
            example=["tests", "pyproject.toml"],
            meaning="paths relative to the project, copied into the test's working directory "
            "(outside the sources) before each test"),
+    Option("test-image", "list", [],
+           "test in containers of another image, without before-all: [<family>[-<arch>]=]<ref>",
+           example=["python:3.12-slim"], default_text="the build image, after before-all",
+           meaning="test each repaired wheel in a container of another image, without "
+           "before-all and without the build's packages: entries `<ref>` (every identifier), "
+           "`<family>=<ref>` or `<family>-<arch>=<ref>` (the most specific wins); `build`: the "
+           "build image without before-all. An image without `/opt/python` must have the "
+           "identifier's Python as `python3`"),
     Option("test-skip", "list", [], "identifier patterns whose tests are skipped",
            example=["cp313-*"],
            meaning="identifier patterns whose wheels are not tested (recorded `skipped`): "

@@ -39,6 +39,7 @@ from manywheels.diagnose._checks_repair import (
     check_too_recent_symbols,
 )
 from manywheels.diagnose._checks_sdist import check_sdist_host
+from manywheels.diagnose._checks_test import check_unvendored_library
 from manywheels.diagnose.model import SEVERITIES, Facts, Finding, LogText
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "check_stale_products",
     "check_too_recent_symbols",
     "check_unexplained_failures",
+    "check_unvendored_library",
     "diagnose",
     "native_sources",
 ]
@@ -108,6 +110,7 @@ CHECKS: tuple[tuple[str, Callable[[Facts], list[Finding]]], ...] = (
     ("missing-dependency", check_missing_dependency),
     ("too-recent-symbols", check_too_recent_symbols),
     ("library-not-found", check_library_not_found),
+    ("unvendored-library", check_unvendored_library),
     ("isa-extensions", check_isa),
     ("pure-wheel", check_pure_wheel),
     ("stale-build-products", check_stale_products),

@@ -9,6 +9,8 @@ The host pass-through helpers (:func:`find_ca_bundle`, :func:`index_environment`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from manywheels.engine._docker import DockerContainer, DockerEngine, connect
 from manywheels.engine._env import (
     CA_BUNDLE_PATH,
@@ -17,6 +19,7 @@ from manywheels.engine._env import (
     index_environment,
     new_run_id,
 )
+from manywheels.engine._local import LocalContainer, LocalEngine
 from manywheels.engine._protocol import (
     LABEL,
     OWNER_LABEL,
@@ -48,11 +51,23 @@ __all__ = [
     "ImageInfo",
     "ImageSummary",
     "LeftoverInfo",
+    "LocalContainer",
+    "LocalEngine",
     "Sink",
     "StdoutLines",
     "VolumeInfo",
     "connect",
+    "connect_local",
     "find_ca_bundle",
     "index_environment",
     "new_run_id",
 ]
+
+
+def connect_local(env: Mapping[str, str] | None = None) -> LocalEngine:
+    """``engine = "none"``: this machine as the engine (:mod:`manywheels.engine._local`).
+
+    Raises:
+        EngineUnavailableError: this machine is not a manylinux/musllinux-layout image.
+    """
+    return LocalEngine.connect(env)

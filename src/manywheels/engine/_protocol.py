@@ -256,6 +256,12 @@ class Container(Protocol):
     def read_text(self, path: str) -> str:
         """The text of a container file. Raises CommandError when it is absent."""
 
+    def interactive_command(self, argv: Sequence[str], *, cwd: str | None = None,
+                            tty: bool = True) -> list[str]:
+        """The host command that runs ``argv`` in this started container attached to the
+        caller's terminal (``docker exec -it``; ``tty=False``: ``-i`` only), from ``cwd``,
+        with the container's personality; the caller runs it and gets its exit code."""
+
     def commit(
         self,
         repository: str,

@@ -113,6 +113,13 @@ def unpack_stream(chunks: Iterable[bytes], src: str, dest: Path) -> None:
             os.replace(extracted, dest)
 
 
+def safe_extract(buffer: IO[bytes], dest: Path) -> None:
+    """Extract the tar archive in ``buffer`` below the host directory ``dest``, as a copy
+    out of a container is (members outside ``dest`` or linking outside it skipped)."""
+    with tarfile.open(fileobj=buffer, mode="r") as archive:
+        _safe_extract(archive, dest)
+
+
 def _merge_dirs(src: Path, dest: Path) -> None:
     for child in src.iterdir():
         target = dest / child.name

@@ -44,7 +44,7 @@ from manywheels.frontends._adapter import (
 )
 from manywheels.stages._registry import CHAIN, CHAIN_HELP, STAGES, Stage
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_parser", "main", "shell_main"]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -206,6 +206,12 @@ def _cmd_export(args: argparse.Namespace, ui: UI) -> int:
     return ExitCode.OK
 
 
+def _cmd_shell(args: argparse.Namespace, ui: UI) -> int:
+    from manywheels.commands._shell import open_shell  # noqa: PLC0415
+
+    return open_shell(_config(args), args.identifier, list(args.shell_command or []), ui)
+
+
 # ------------------------------------------------------------------ parser
 
 
@@ -283,11 +289,50 @@ def build_parser() -> argparse.ArgumentParser:
                         help="write the script to FILE (made executable) instead of stdout")
     export.add_argument("--force", action="store_true", help="overwrite an existing FILE")
 
+    shell = command(
+        "shell", "a container of IDENTIFIER's image as its build sees it (before-all done, "
+        "the recorded sdist unpacked, the build environment set, the last build script at "
+        "hand): interactive bash, or run COMMAND and exit with its code", _cmd_shell,
+    )
+    shell.add_argument("identifier", metavar="IDENTIFIER",
+                       help="a planned build identifier, e.g. cp312-manylinux_x86_64")
+    shell.add_argument("shell_command", nargs="*", metavar="-- COMMAND",
+                       help="run COMMAND (after --) instead of an interactive bash")
+
     return parser
 
 
+def _parse(words: list[str]) -> argparse.Namespace:
+    command: list[str] | None = None
+    if words[:1] == ["shell"] and "--" in words:  # shell's COMMAND: every word after --
+        at = words.index("--")
+        words, command = words[:at], words[at + 1:]
+    args = build_parser().parse_args(words)
+    if command is not None:
+        args.shell_command = command
+    return args
+
+
+def shell_main(words: Sequence[str], project_dir: Path) -> int:
+    """``manywheels shell`` for the other front ends: ``words`` are ``IDENTIFIER
+    [flags] [-- COMMAND]`` (nox posargs), the configuration is ``project_dir``'s.
+
+    Returns:
+        The shell's or COMMAND's exit code.
+
+    Raises:
+        ManywheelsError: as :func:`manywheels.commands._shell.open_shell`, or a bad flag.
+    """
+    from manywheels.commands._shell import open_shell  # noqa: PLC0415
+
+    args = _parse(["shell", *words])
+    flags, _ = split_flags(vars(args))
+    config = resolve_config(project_dir, flags=flags)
+    return open_shell(config, args.identifier, list(args.shell_command or []), UI())
+
+
 def _run(argv: Sequence[str] | None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    args = _parse(list(sys.argv[1:] if argv is None else argv))
     handler: Callable[[argparse.Namespace, UI], int] = args.handler
     return handler(args, UI())
 

@@ -223,6 +223,26 @@ def _chain_task(chain: Chain) -> Task[Any]:
     return Task(all_, name="all", pre=pre, default=True)
 
 
+def _shell_task() -> Task[Any]:
+    def shell(c: Context, identifier: str, command: str = "") -> None:
+        """A container of IDENTIFIER's image as its build sees it: interactive bash, or
+        --command (shell words) run there, the task exiting with its code."""
+        from manywheels.frontends._cli import shell_main  # noqa: PLC0415
+
+        words = [identifier, *(["--", *shlex.split(command)] if command else [])]
+        try:
+            code = shell_main(words, _tasks_dir(c))
+        except ManywheelsError as error:
+            msg = f"manywheels: error: {error}"
+            raise Exit(msg, code=error.exit_code) from None
+        if code:
+            raise Exit(code=code)
+
+    return Task(shell, name="shell", help={
+        "identifier": "a planned build identifier, e.g. cp312-manylinux_x86_64",
+        "command": "run this command (shell words) instead of an interactive bash"})
+
+
 def collection() -> tuple[Collection, dict[str, Task[Any]]]:
     """The ``wheels`` collection and its stage tasks by stage name.
 
@@ -234,5 +254,6 @@ def collection() -> tuple[Collection, dict[str, Task[Any]]]:
     tasks = {stage.name: stage_task(stage) for stage in STAGES}
     for task in tasks.values():
         ns.add_task(task)
+    ns.add_task(_shell_task())
     ns.configure({SECTION: {option.attr: None for option in OPTIONS}})
     return ns, tasks

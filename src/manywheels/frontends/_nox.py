@@ -31,7 +31,7 @@ from nox.sessions import Session
 from manywheels import _signals as signals
 from manywheels._commands import using_frontend
 from manywheels.config import Config
-from manywheels.errors import ExitCode
+from manywheels.errors import ExitCode, ManywheelsError
 from manywheels.frontends._adapter import Chain, parse_stage_args, resolve_config, run_stage
 from manywheels.stages._registry import CHAIN, CHAIN_HELP, STAGES, Stage
 
@@ -127,6 +127,19 @@ def register(prefix: str = "wheels", *, project_dir: str | Path | None = None,
         if error is not None:
             session.error(f"{error} [exit code {error.exit_code}]")
 
+    def shell_session(session: Session) -> None:
+        from manywheels.frontends._cli import shell_main  # noqa: PLC0415
+
+        try:
+            code = shell_main(session.posargs, base)
+        except ManywheelsError as error:
+            session.error(f"{error} [exit code {error.exit_code}]")
+        if code:
+            session.error(f"the shell's command exited with {code}")
+
+    shell_session.__doc__ = ("Open a shell in an identifier's build container "
+                             "(-- IDENTIFIER [-- COMMAND]).")
+    _register_once(f"{prefix}-shell", prefix, shell_session)
     chain_session.__doc__ = CHAIN_HELP
     _register_once(prefix, prefix, chain_session,
                    requires=[f"{prefix}-{stage.name}" for stage in CHAIN])

@@ -51,9 +51,10 @@ def before_all_key(config: Config, info: ImageInfo, environment: Mapping[str, st
                    host_env: Mapping[str, str] | None = None) -> str | None:
     """The before-all image key (:func:`manywheels.stages._cache.before_all_key`, for this
     configuration's cache-dir; ``host_env`` locates the default one); ``None`` without
-    before-all, with ``cache = false`` or in a dry run."""
+    before-all, with ``cache = false``, in a dry run or with ``engine = "none"`` (no image
+    to commit)."""
     script = config.before_all.strip()
-    if not script or not config.cache or config.dry_run:
+    if not script or not config.cache or config.dry_run or config.engine == "none":
         return None
     owner = cache.cache_owner(config, host_env)
     return cache.before_all_key(info, render_before_all(script, config.environment),

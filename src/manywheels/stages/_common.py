@@ -28,6 +28,7 @@ from manywheels.errors import (
 )
 from manywheels.plan._record import StageRecord
 from manywheels.stages._environment import masked_sink, secret_masker
+from manywheels.stages._keep import keep_failed
 from manywheels.stages._run import Run
 from manywheels.stages._step_summary import append_step_summary
 
@@ -130,6 +131,7 @@ def run_stage_script(
             container.run(script, sink=listing or output)
         except CommandError as error:
             error.tail = [mask(line) for line in error.tail]
+            keep_failed(run, identifier, container, stage)  # keep-failed; never raises
             run.report.record(
                 identifier, stage, status="failed",
                 duration_s=round(time.monotonic() - started, 3),

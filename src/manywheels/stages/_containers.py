@@ -81,6 +81,38 @@ class RunContainers:
                 self._enable_ccache(ref, container)
             return container
 
+    def clean(self, ref: str, arch: str | None) -> Container:
+        """The started ``test-image`` container of an image for ``arch`` (one per image and
+        arch per run): never from a cached before-all image, before-all never runs in it, no
+        host caches; the container environment and CA bundle as in any container.
+
+        Raises:
+            RuntimeError: the run was interrupted.
+            ImageNotFoundError, EngineError: the image is absent or the engine fails.
+        """
+        run = self._run
+        key = f"test-image:{ref}:{arch or ''}"
+        with run._lock:
+            existing = self._containers.get(key)
+            if existing is not None:
+                return existing
+            if run.cancelled.is_set():
+                msg = "the run was interrupted: no new container is started"
+                raise RuntimeError(msg)
+            run.engine.image(ref, progress=run.ui.info, arch=arch)
+            run._check_leftovers()
+            environment = container_environment(run.config.with_(environment={}), run.host_env)
+            container = run.engine.container(
+                ref, env={**environment, **reproducible_environment(run.source_date_epoch())},
+                ca_bundle=find_ca_bundle(run.host_env), run_id=run.run_id,
+                labels={"io.manywheels.project": str(run.config.project_dir),
+                        "io.manywheels.test-image": ref},
+                arch=arch,
+            )
+            self._containers[key] = container
+            container.start()
+            return container
+
     def ensure_before_all(self, ref: str) -> None:
         """Run ``before-all`` once in the image's container (no-op when unset; in a dry run
         its script is printed).

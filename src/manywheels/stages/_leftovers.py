@@ -11,6 +11,7 @@ from __future__ import annotations
 from manywheels._lock import classify_leftovers
 from manywheels._ui import UI
 from manywheels.engine import OWNER_LABEL, RUN_LABEL, Engine, EngineError
+from manywheels.stages._keep import remove_kept_images
 
 __all__ = ["check_leftovers"]
 
@@ -53,6 +54,7 @@ def check_leftovers(engine: Engine, ui: UI, *, run_id: str, remove: bool) -> lis
         )
         return []
     removed = [name for name in kinds.orphaned if _remove_leftover(engine, ui, name)]
+    remove_kept_images(engine, ui, removed)  # keep-failed's images
     if removed:
         ui.info(
             f"removed {len(removed)} container(s) left behind by crashed earlier runs: "

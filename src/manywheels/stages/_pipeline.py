@@ -13,10 +13,11 @@ prints its summary and raises as :func:`~manywheels.stages._common.run_jobs` wou
 identifiers are the same as without pipelining.
 
 Not pipelined (the stages then run one after another, as single stages do): a dry run,
-``fail-fast``; the tests also not when an identifier has no test-command or is in
-``test-skip``, or a ``test-sources`` path or a ``test-groups`` group is wrong (the test
-stage then reports it as usual). Ctrl-C or SIGTERM while pipelined jobs run removes the
-run's containers, waits for the jobs and records the unfinished ones ``interrupted``.
+``fail-fast``; the tests also not when an identifier has no test-command, is in
+``test-skip``, is tested in a ``test-image``, or a ``test-sources`` path or a
+``test-groups`` group is wrong (the test stage then runs as a stage, and reports it).
+Ctrl-C or SIGTERM while pipelined jobs run removes the run's containers, waits for the
+jobs and records the unfinished ones ``interrupted``.
 """
 
 from __future__ import annotations
@@ -135,6 +136,7 @@ class Pipeline:
     def _prepare(self, plan: BuildPlan) -> bool:
         """What the repair and test stages do before their jobs (output-dir, the project
         copy); whether the tests are pipelined too."""
+        from manywheels.stages._test_image import test_image_for  # noqa: PLC0415
         from manywheels.stages.test import copy_project, needs_project, test_source_paths  # noqa: PLC0415
 
         config = self.run.config
@@ -153,6 +155,8 @@ class Pipeline:
                 test_source_paths(config.with_(test_sources=options.test_sources))
                 if options.test_groups:
                     group_requirements(pyproject, options.test_groups)
+                if test_image_for(config, step.identifier, step.image) is not None:
+                    tests = False  # a clean test container: the test stage prepares it
             except ConfigError:
                 tests = False  # the test stage reports it, as a stage
         if needs:

@@ -29,7 +29,14 @@ from manywheels._lock import DirectoryLock
 from manywheels._ui import UI
 from manywheels.config import Config
 from manywheels.config._platforms import select_platforms
-from manywheels.engine import Container, Engine, ImageInfo, connect, new_run_id
+from manywheels.engine import (
+    Container,
+    Engine,
+    ImageInfo,
+    connect,
+    connect_local,
+    new_run_id,
+)
 from manywheels.errors import ForeignRecordError, PolicyError
 from manywheels.naming._platforms import Platform
 from manywheels.naming._policy import parse_policy
@@ -181,7 +188,8 @@ class Run:
         """
         with self._lock:
             if self._engine is None:
-                self._engine = connect(self.host_env)
+                self._engine = (connect_local(self.host_env) if self.config.engine == "none"
+                                else connect(self.host_env))
             return self._engine
 
     @property

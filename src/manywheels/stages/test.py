@@ -7,7 +7,7 @@ from __future__ import annotations
 import shlex
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -17,9 +17,11 @@ from manywheels._ui import SummaryRow
 from manywheels.config._placeholders import fill_placeholders, uses_placeholder
 from manywheels.config._project import is_excluded
 from manywheels.config._selectors import group_requirements, matches_any
-from manywheels.errors import ConfigError
+from manywheels.engine import Container
+from manywheels.errors import CommandError, ConfigError
 from manywheels.naming._tags import parse_python_tag
 from manywheels.plan._targets import StepOptions, interpreter_path, step_options
+from manywheels.stages import _test_image as test_image
 from manywheels.stages._common import Job, StageResult, run_jobs, run_stage_script, select_recorded
 from manywheels.stages._environment import container_environment
 from manywheels.stages._interpreters import ensure_interpreters
@@ -39,21 +41,23 @@ PROJECT_IN_CONTAINER = f"{CONTAINER_ROOT}/project"
 """Where the project tree is copied for ``{project}`` in the test-command."""
 
 
-def copy_project(run: Run, image: str) -> None:
+def copy_project(run: Run, image: str, container: Container | None = None) -> None:
     """Copy the project tree (exclusions left out) to :data:`PROJECT_IN_CONTAINER` in the
-    image's container, for ``{project}`` and ``{package}``; with the ``sdist`` option, the
-    unpacked sdist instead (:func:`~manywheels.stages._sdist_given.unpacked_sdist`)."""
+    image's container (or ``container``), for ``{project}`` and ``{package}``; with the
+    ``sdist`` option, the unpacked sdist instead
+    (:func:`~manywheels.stages._sdist_given.unpacked_sdist`)."""
     config = run.config
+    target = container or run.container(image)
     if config.sdist is not None:
         with unpacked_sdist(config.sdist) as tree:
-            run.container(image).copy_into(tree, PROJECT_IN_CONTAINER)
+            target.copy_into(tree, PROJECT_IN_CONTAINER)
         return
     skip = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
     def exclude(path: Path) -> bool:
         return is_excluded(path.name) or path.resolve() in skip
 
-    run.container(image).copy_into(config.project_dir, PROJECT_IN_CONTAINER, exclude=exclude)
+    target.copy_into(config.project_dir, PROJECT_IN_CONTAINER, exclude=exclude)
 
 
 def test_script(options: StepOptions, identifier: str, wheel_name: str,
@@ -117,21 +121,56 @@ class _TestInput:
     image: str
     interpreter: str
     reused_from: str | None = None
+    test_image: str | None = None  # test-image: tested in a clean container of it
+
+
+def _container(run: Run, item: _TestInput) -> Container:
+    if item.test_image is None:
+        return run.container(item.image)
+    return run.containers.clean(item.test_image, run.arch(item.image))
+
+
+def _with_test_images(run: Run, items: list[_TestInput]) -> list[_TestInput]:
+    """The items ``test-image`` moves to a clean container, with the interpreter found there
+    (:mod:`manywheels.stages._test_image`)."""
+    moved = []
+    for item in items:
+        ref = test_image.test_image_for(run.config, item.identifier, item.image)
+        clean = item if ref is None else replace(item, test_image=ref)
+        if ref is not None and not run.config.dry_run:
+            python = parse_python_tag(item.identifier.split("-")[0])
+            clean = replace(clean, interpreter=test_image.clean_interpreter(
+                _container(run, clean), item.identifier, python, item.interpreter, ref))
+        moved.append(clean)
+    return moved
 
 
 def _test_one(run: Run, item: _TestInput, script: str, command: str) -> str:
-    container = run.container(item.image)
+    container = _container(run, item)
     wheel_in = f"{CONTAINER_ROOT}/{item.identifier}/test/{item.wheel}"
     container.copy_into(run.config.output_dir / item.wheel, wheel_in)
     for source in step_options(run.config, item.identifier).test_sources:  # checked before
         container.copy_into(run.config.project_dir / source,
                             f"{CONTAINER_ROOT}/{item.identifier}/testcwd/{source}")
     started = time.monotonic()
-    run_stage_script(
-        run, container, item.identifier, "test", script,
-        note=f"test {item.wheel}: {command}", started=started, wheel=item.wheel,
-        run_id=run.run_id,
-    )
+    try:
+        run_stage_script(
+            run, container, item.identifier, "test", script,
+            note=f"test {item.wheel}: {command}", started=started, wheel=item.wheel,
+            run_id=run.run_id,
+        )
+    except CommandError as error:
+        if item.test_image is not None:  # name what the clean image lacks
+            venv = f"{CONTAINER_ROOT}/{item.identifier}/venv"
+            missing = test_image.missing_libraries(container, venv)
+            if missing:
+                line = (f"manywheels: in test-image {item.test_image}, not found by the "
+                        f"dynamic linker (neither vendored in the wheel nor in the image): "
+                        f"{'; '.join(missing)}")
+                with (run.log_dir(item.identifier) / "test.log").open("a") as log:
+                    log.write(line + "\n")
+                error.tail.append(line)
+        raise
     run.report.record(
         item.identifier, "test", status="passed", wheel=item.wheel,
         duration_s=round(time.monotonic() - started, 3), log=f"logs/{item.identifier}/test.log",
@@ -221,7 +260,10 @@ def test(run: Run) -> StageResult:
     ``{project}``, ``{package}``, ``{wheel}``; other braces pass through); a pure wheel
     is tested with every identifier's interpreter. Identifiers matching ``test-skip`` are
     recorded ``skipped``; ``test-sources`` are copied into the test's working directory.
-    Without a test-command the stage says it skipped and records ``skipped``. With
+    With ``test-image`` an identifier is tested in a clean container of that image (no
+    before-all, :mod:`manywheels.stages._test_image`); a failure there names the shared
+    libraries the wheel lacks. Without a test-command the stage says it skipped and
+    records ``skipped``. With
     ``dry-run`` the scripts are printed on stdout and nothing runs or is written.
 
     Raises:
@@ -231,7 +273,8 @@ def test(run: Run) -> StageResult:
         StageFailedError: the test-command failed (or passed ``test-timeout``) for one or
             more identifiers.
         ConfigError: a ``test-sources`` path outside the project or missing; an unknown
-            ``test-groups`` group.
+            ``test-groups`` group; a malformed ``test-image`` entry, or a test image
+            without the identifier's Python.
     """
     config = run.config
     run.ui.heading("manywheels: test")
@@ -257,7 +300,8 @@ def test(run: Run) -> StageResult:
         return StageResult("test", rows)
     for item in items:
         test_source_paths(config.with_(test_sources=options[item.identifier].test_sources))
-    images = list(dict.fromkeys(item.image for item in items))
+    items = _with_test_images(run, items)
+    images = list(dict.fromkeys(item.image for item in items if item.test_image is None))
     for image in images:
         run.ensure_before_all(image)  # what before-all installed is there for the tests too
         if not config.dry_run:  # PyPy / GraalPy on demand
@@ -268,6 +312,9 @@ def test(run: Run) -> StageResult:
     if uses_project and not config.dry_run:
         for image in images:
             copy_project(run, image)
+        clean = {(i.test_image, run.arch(i.image)): i for i in items if i.test_image}
+        for item in clean.values():  # one clean container per test image and arch
+            copy_project(run, item.image, _container(run, item))
     return run_jobs(run, "test", _jobs(run, items), skipped=rows)
 
 

@@ -299,6 +299,8 @@ def quick_diagnosis(run: Run, error: ManywheelsError) -> list[Finding]:
     nothing)."""
     if not is_diagnosable(error):
         return []
+    if run.config.engine == "none" and isinstance(error, EngineUnavailableError):
+        return []  # engine none outside an image: the error line says it all
     try:
         return diagnose(gather(run, error=error))
     except Exception:  # noqa: BLE001 - diagnosis must never hide the real error

@@ -531,3 +531,23 @@ def test_findings_differing_only_in_identifier_share_a_line() -> None:
     (line,) = short_lines(findings)
     assert line.startswith("cp311-manylinux_x86_64, cp312-manylinux_x86_64: the compile needs")
     assert len([x for x in report_lines(findings) if x.startswith("[error]")]) == 1
+
+
+def test_unvendored_library_named_from_the_test_image_probe_line() -> None:
+    text = ("AssertionError\nmanywheels: in test-image python:3.12-slim, not found by the "
+            "dynamic linker (neither vendored in the wheel nor in the image): "
+            "yaml/_yaml.cpython-312-x86_64-linux-gnu.so: libyaml-0.so.2\n")
+    log = LogText(ID, "test", f"logs/{ID}/test.log", text, "failed")
+    finding = _only(diagnose(Facts(logs=(log,))), "unvendored-library")
+    assert "needs libyaml-0.so.2 at run time" in finding.cause
+    assert "the test image python:3.12-slim" in finding.cause
+    assert "--exclude" in finding.fix
+    assert finding.identifier == ID
+
+
+def test_unvendored_library_named_from_an_import_error() -> None:
+    text = ("ImportError: libfoo.so.1: cannot open shared object file: No such file or "
+            "directory\n")
+    log = LogText(ID, "test", f"logs/{ID}/test.log", text, "failed")
+    finding = _only(diagnose(Facts(logs=(log,))), "unvendored-library")
+    assert "needs libfoo.so.1" in finding.cause

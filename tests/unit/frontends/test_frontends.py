@@ -87,7 +87,7 @@ def test_nox_sessions_come_from_the_registry(tmp_path: Path,
     manywheels.nox.register("mw", project_dir=tmp_path)
     manywheels.nox.register("mw", project_dir=tmp_path)  # idempotent
     registered = nox.registry.get()
-    assert list(registered) == [f"mw-{stage.name}" for stage in STAGES] + ["mw"]
+    assert list(registered) == [f"mw-{stage.name}" for stage in STAGES] + ["mw-shell", "mw"]
     assert registered["mw"].requires == ["mw-build", "mw-repair", "mw-test"]
     assert registered["mw-clean-cache"].__doc__ == stage_named("clean-cache").help
     for name in ("build", "repair", "test", "publish", "troubleshoot", "clean_cache"):
@@ -96,7 +96,7 @@ def test_nox_sessions_come_from_the_registry(tmp_path: Path,
 
 def test_invoke_tasks_come_from_the_registry() -> None:
     ns = manywheels.invoke.ns
-    assert sorted(ns.task_names) == sorted([*(stage.name for stage in STAGES), "all"])
+    assert sorted(ns.task_names) == sorted([*(stage.name for stage in STAGES), "all", "shell"])
     assert ns.default == "all"
     for stage in STAGES:
         task = ns[stage.name]

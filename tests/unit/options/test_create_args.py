@@ -90,3 +90,13 @@ def test_every_container_of_a_run_gets_them(tmp_path: Path) -> None:
         run.container("img")
     (container,) = engine.containers
     assert container.create == CreateOptions(shm_size="1g")
+
+
+def test_create_args_with_engine_none_is_one_configuration_line(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(tmp_path, env={}, overrides={"container_create_args": "--cpus 2",
+                                                 "engine": "none"})
+    assert "engine = \"none\"" in str(caught.value)
+    assert "container-create-args" in str(caught.value)
+    assert caught.value.exit_code == ExitCode.CONFIG

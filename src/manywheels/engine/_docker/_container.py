@@ -362,26 +362,24 @@ class DockerContainer:
         """The text of a container file. Raises CommandError when it cannot be read."""
         return self.output(["cat", path])
 
+    def interactive_command(self, argv: Sequence[str], *, cwd: str | None = None,
+                            tty: bool = True) -> list[str]:
+        """``docker exec -it [-w cwd] <name> [linux32] argv``: the docker CLI, which reads
+        ``DOCKER_HOST`` and the docker context as :meth:`DockerEngine.connect` does."""
+        command = ["docker", "exec", "-it" if tty else "-i"]
+        if cwd:
+            command += ["-w", cwd]
+        for key, value in self.personality.env.items():
+            command += ["-e", f"{key}={value}"]
+        return [*command, self.name, *self.personality.prefix, *argv]
+
     def commit(
         self, repository: str, tag: str, *, conf: Mapping[str, Any] | None = None,
         message: str | None = None,
     ) -> str:
-        """Commit the container's file system as the image ``repository:tag``.
-
-        Args:
-            repository: image repository, e.g. ``manywheels-before-all``.
-            tag: image tag.
-            conf: image configuration overriding the container's (``Env``, ``Cmd``,
-                ``Labels``, ...; fields left out are taken from the container).
-            message: commit message.
-
-        Returns:
-            The new image id.
-
-        Raises:
-            RuntimeError: the container is not started.
-            EngineError: the engine refused.
-        """
+        """Commit the container's file system as the image ``repository:tag`` and return
+        the new image id (:meth:`manywheels.engine.Container.commit` documents the
+        arguments; ``RuntimeError`` before start, ``EngineError`` on a refusal)."""
         if self._container is None:
             msg = "container not started"
             raise RuntimeError(msg)
