@@ -24,7 +24,8 @@ The key is a SHA-256 over everything that decides the wheel:
   repair-command names ``{project}``.
 
 A hit is copied to dist-dir / output-dir and recorded with ``"cached": true``; the test
-stage always runs. ``cache = false`` (and a dry run) turns the cache off; the
+stage always runs. ``cache = false`` (and a dry run, and ``engine = "none"``) turns the
+cache off; the
 ``clean-cache`` stage removes ``<cache-dir>/wheels``. An entry is written under a
 temporary name and renamed, and checked against its recorded sha256 before use, so
 concurrent runs may share the cache. A cache that cannot be written costs one warning,
@@ -136,9 +137,10 @@ class WheelCache:
 
     @classmethod
     def for_run(cls, run: Run) -> WheelCache | None:
-        """The run's wheel cache; ``None`` with ``cache = false`` or in a dry run."""
+        """The run's wheel cache; ``None`` with ``cache = false``, in a dry run, and with
+        ``engine = "none"`` (the build environment is this machine, which no key names)."""
         config = run.config
-        if not config.cache or config.dry_run:
+        if not config.cache or config.dry_run or config.engine == "none":
             return None
         environment = {**container_environment(config, run.host_env),
                        **reproducible_environment(run.source_date_epoch())}
