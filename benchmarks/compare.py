@@ -31,7 +31,8 @@ itself), cibuildwheel is pointed at the local image (``CIBW_MANYLINUX_X86_64_IMA
 and where cibuildwheel's abi3 audit cannot run (its pinned abi3audit dependencies
 missing from the index, or, for the default frontend, github.com's virtualenv.pyz
 unreachable: :func:`workloads.abi3_audit_blockers`) it is off for the abi3 workload
-(``CIBW_AUDIT_COMMAND=""``), noted in the output.
+(``CIBW_AUDIT_COMMAND=""``) — and then manywheels' too (``MANYWHEELS_AUDIT_COMMAND=""``),
+so every variant does the same work — noted in the output.
 
 Usage, from the repository root with manywheels and nox installed::
 
@@ -137,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             info["notes"] = [f"{variant}: abi3 audit off (CIBW_AUDIT_COMMAND=''): {why}"
                              for variant, why in bench.audit_blockers.items()
                              if variant in variants]
+            if bench.audit_blockers:
+                info["notes"].append("manywheels: abi3 audit off too (MANYWHEELS_AUDIT_COMMAND=''),"
+                                     " so every variant does the same work")
     runs = plan(variants, workloads, scaling)
     samples: list[Sample] = []
     try:

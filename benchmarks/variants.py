@@ -165,6 +165,10 @@ class Bench:
             "UV_CACHE_DIR": str(caches / "host-uv"),
             "PIP_CACHE_DIR": str(caches / "host-pip"),
         })
+        if workload.abi3 and self.audit_blockers:
+            # The same work as cibuildwheel: where its abi3 audit cannot run here, neither
+            # does manywheels' (noted in the output).
+            env["MANYWHEELS_AUDIT_COMMAND"] = ""
         if self.frontend == "nox":
             # As a committed noxfile would be: not newer than the project's files (the
             # newest file's time is the run's SOURCE_DATE_EPOCH outside git, a wheel
