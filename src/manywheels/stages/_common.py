@@ -29,6 +29,7 @@ from manywheels.errors import (
 from manywheels.plan._record import StageRecord
 from manywheels.stages._environment import masked_sink, secret_masker
 from manywheels.stages._keep import keep_failed
+from manywheels.stages._outcome import failure_reason
 from manywheels.stages._run import Run
 from manywheels.stages._step_summary import append_step_summary
 
@@ -260,15 +261,8 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job],
             if stop is not None:
                 fatal.append(stop)
                 return SummaryRow(job.identifier, "failed", took, str(stop))
-            if isinstance(error, CommandError):
-                last = next((line for line in reversed(error.tail) if line.strip()), "")
-                reason = f"exit code {error.returncode}{where}" + (
-                    f" — {last.strip()}" if last else "")
-            elif isinstance(error, ManywheelsError):
-                reason = f"{error}{where}"
-            else:
-                reason = f"{type(error).__name__}: {error}{where}"
-            return SummaryRow(job.identifier, "failed", took, reason, log=job.log)
+            return SummaryRow(job.identifier, "failed", took, failure_reason(error, where),
+                              log=job.log)
         return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
 
     display = contextlib.ExitStack()  # the live table (a terminal) until the summary

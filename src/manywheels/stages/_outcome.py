@@ -4,10 +4,11 @@ status, the absolute output-dir and what publish will make of the wheels."""
 from __future__ import annotations
 
 from manywheels._commands import stage_command
+from manywheels.errors import CommandError, ManywheelsError
 from manywheels.plan._record import RunReport, TargetRecord
 from manywheels.stages._run import Run
 
-__all__ = ["closing_lines", "outcome"]
+__all__ = ["closing_lines", "failure_reason", "outcome"]
 
 _CHAIN = ("build", "repair", "test")
 _ORDER = ("passed", "untested", "failed", "interrupted", "skipped")
@@ -71,3 +72,15 @@ def closing_lines(run: Run) -> list[str]:
             f"{stage_command('publish')} will refuse them unless --allow-untested"
         )
     return lines
+
+
+def failure_reason(error: BaseException, where: str = "") -> str:
+    """One identifier's failure on its summary line: a command's exit code and its last
+    non-blank output line, a manywheels error's message, else the exception's type and
+    message; ``where`` (e.g. ``" (log: …)"``) follows the first part."""
+    if isinstance(error, CommandError):
+        last = next((line for line in reversed(error.tail) if line.strip()), "")
+        return f"exit code {error.returncode}{where}" + (f" — {last.strip()}" if last else "")
+    if isinstance(error, ManywheelsError):
+        return f"{error}{where}"
+    return f"{type(error).__name__}: {error}{where}"

@@ -37,7 +37,6 @@ from manywheels._fsutil import sha256_file
 from manywheels._ui import SummaryRow
 from manywheels.config._selectors import group_requirements, matches_any
 from manywheels.errors import (
-    CommandError,
     ConfigError,
     ManywheelsError,
     StageFailedError,
@@ -52,6 +51,7 @@ from manywheels.stages._common import (
     run_jobs,
     warn_unrecorded,
 )
+from manywheels.stages._outcome import failure_reason
 from manywheels.stages._step_summary import append_step_summary
 
 if TYPE_CHECKING:
@@ -276,15 +276,8 @@ class Pipeline:
                     self.fatal.append(stop)
                     self.stopped = True
                 return SummaryRow(job.identifier, "failed", took, str(stop))
-            if isinstance(error, CommandError):
-                last = next((line for line in reversed(error.tail) if line.strip()), "")
-                reason = f"exit code {error.returncode}{where}" + (
-                    f" — {last.strip()}" if last else "")
-            elif isinstance(error, ManywheelsError):
-                reason = f"{error}{where}"
-            else:
-                reason = f"{type(error).__name__}: {error}{where}"
-            return SummaryRow(job.identifier, "failed", took, reason, log=job.log)
+            return SummaryRow(job.identifier, "failed", took, failure_reason(error, where),
+                              log=job.log)
         return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
 
     # ------------------------------------------------------------------ results
