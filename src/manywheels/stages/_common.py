@@ -33,17 +33,8 @@ from manywheels.stages._outcome import failure_reason
 from manywheels.stages._run import Run
 from manywheels.stages._step_summary import append_step_summary
 
-__all__ = [
-    "Job",
-    "StageResult",
-    "WheelListing",
-    "fatal_error",
-    "is_pure",
-    "run_jobs",
-    "run_stage_script",
-    "select_recorded",
-    "warn_unrecorded",
-]
+__all__ = ["Job", "StageResult", "WheelListing", "fatal_error", "is_pure", "job_row", "run_jobs",
+           "run_stage_script", "select_recorded", "warn_unrecorded"]
 
 
 @dataclass(frozen=True)
@@ -249,21 +240,7 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job],
 
     def execute(job: Job) -> SummaryRow:
         board.start(job.identifier)
-        started = time.monotonic()
-        where = f"; log: {job.log}" if job.log else ""
-        try:
-            detail = _timed(run, stage, job)
-        except Exception as error:  # noqa: BLE001 - one identifier's failure never loses the others
-            took = time.monotonic() - started
-            if run.cancelled.is_set():
-                return SummaryRow(job.identifier, "interrupted", took, "interrupted")
-            stop = fatal_error(error, run)
-            if stop is not None:
-                fatal.append(stop)
-                return SummaryRow(job.identifier, "failed", took, str(stop))
-            return SummaryRow(job.identifier, "failed", took, failure_reason(error, where),
-                              log=job.log)
-        return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
+        return job_row(run, stage, job, time.monotonic(), fatal.append)
 
     display = contextlib.ExitStack()  # the live table (a terminal) until the summary
     board = display.enter_context(run.ui.progress(stage, [job.identifier for job in jobs]))
@@ -311,6 +288,27 @@ def run_jobs(run: Run, stage: str, jobs: Sequence[Job],
     if result.failures:
         raise StageFailedError(stage, result.failures)
     return result
+
+
+def job_row(run: Run, stage: str, job: Job, started: float,
+            on_fatal: Callable[[ManywheelsError], None]) -> SummaryRow:
+    """Run one job and return its summary row: passed, interrupted, or failed with
+    :func:`~manywheels.stages._outcome.failure_reason`; an error that stops the whole
+    stage (:func:`fatal_error`) goes to ``on_fatal`` too. ``started``: ``time.monotonic()``."""
+    where = f"; log: {job.log}" if job.log else ""
+    try:
+        detail = _timed(run, stage, job)
+    except Exception as error:  # noqa: BLE001 - one identifier's failure never loses the others
+        took = time.monotonic() - started
+        if run.cancelled.is_set():
+            return SummaryRow(job.identifier, "interrupted", took, "interrupted")
+        stop = fatal_error(error, run)
+        if stop is not None:
+            on_fatal(stop)
+            return SummaryRow(job.identifier, "failed", took, str(stop))
+        return SummaryRow(job.identifier, "failed", took, failure_reason(error, where),
+                          log=job.log)
+    return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
 
 
 def fatal_error(error: BaseException, run: Run) -> ManywheelsError | None:

@@ -46,12 +46,10 @@ from manywheels.stages._abi3 import Repaired, RepairGate
 from manywheels.stages._common import (
     Job,
     StageResult,
-    _timed,
-    fatal_error,
+    job_row,
     run_jobs,
     warn_unrecorded,
 )
-from manywheels.stages._outcome import failure_reason
 from manywheels.stages._step_summary import append_step_summary
 
 if TYPE_CHECKING:
@@ -261,24 +259,14 @@ class Pipeline:
         return row
 
     def _execute(self, stage: str, job: Job, started: float) -> SummaryRow:
-        """One job as :func:`~manywheels.stages._common.run_jobs` runs it: its row."""
-        run = self.run
-        where = f"; log: {job.log}" if job.log else ""
-        try:
-            detail = _timed(run, stage, job)
-        except Exception as error:  # noqa: BLE001 - one identifier's failure never loses the others
-            took = time.monotonic() - started
-            if run.cancelled.is_set():
-                return SummaryRow(job.identifier, "interrupted", took, "interrupted")
-            stop = fatal_error(error, run)
-            if stop is not None:
-                with self.lock:
-                    self.fatal.append(stop)
-                    self.stopped = True
-                return SummaryRow(job.identifier, "failed", took, str(stop))
-            return SummaryRow(job.identifier, "failed", took, failure_reason(error, where),
-                              log=job.log)
-        return SummaryRow(job.identifier, "passed", time.monotonic() - started, detail)
+        """One job as :func:`~manywheels.stages._common.run_jobs` runs it: its row; an
+        error that stops the stage stops the chain."""
+        return job_row(self.run, stage, job, started, self._stop)
+
+    def _stop(self, error: ManywheelsError) -> None:
+        with self.lock:
+            self.fatal.append(error)
+            self.stopped = True
 
     # ------------------------------------------------------------------ results
 
