@@ -8,16 +8,13 @@ and removes pypa/build's temporary environments with the run's scratch directory
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tarfile
 import tempfile
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +22,12 @@ from pathlib import Path
 
 from packaging.metadata import parse_email
 
+from manywheels._fsutil import atomic_copy
 from manywheels.config._project import is_excluded
 from manywheels.errors import ProjectError, SdistBuildError
 from manywheels.stages._environment import host_build_environment
 from manywheels.stages._run import Run
+from manywheels.stages._sdist_gate import HeldLog, SdistGate, SdistStopped, kill_group
 
 __all__ = ["SDIST_LOG", "SDIST_SECTION", "SdistGate", "SdistInfo", "SdistStopped",
            "build_sdist", "copy_project_tree", "read_sdist", "sdist_command"]
@@ -108,58 +107,6 @@ def copy_project_tree(src: Path, dest: Path, skip: Callable[[Path], bool]) -> No
             shutil.copy2(link, copy)
 
 
-_GROUP_GRACE_S = 5.0
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Stop a build process and everything it started (its own session), and wait until
-    every process of the group is gone (SIGTERM, then SIGKILL after
-    ``_GROUP_GRACE_S`` seconds)."""
-    for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            break
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=_GROUP_GRACE_S)
-        if _group_gone(process.pid, _GROUP_GRACE_S):
-            break
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(timeout=_GROUP_GRACE_S)
-
-
-def _group_alive(pgid: int) -> bool:
-    """Whether a process of the group ``pgid`` still runs (zombies, dead but not yet
-    reaped by whoever inherited them, do not count; ``/proc``, else ``killpg(pgid, 0)``)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return False
-        return True
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[-1].split()
-        except OSError:
-            continue
-        if len(fields) > 2 and fields[2] == str(pgid) and fields[0] not in {"Z", "X"}:
-            return True
-    return False
-
-
-def _group_gone(pgid: int, timeout: float) -> bool:
-    """Wait up to ``timeout`` seconds for the process group ``pgid`` to be empty."""
-    deadline = time.monotonic() + timeout
-    while _group_alive(pgid):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 def _sdist_environment(scratch: Path, epoch: int | None = None) -> dict[str, str]:
     """The sdist build's environment: the host's minus credentials
     (:func:`~manywheels.stages._environment.host_build_environment`), with ``TMPDIR`` in
@@ -173,62 +120,6 @@ def _sdist_environment(scratch: Path, epoch: int | None = None) -> dict[str, str
     return env
 
 
-class SdistGate:
-    """Lets another thread stop a host sdist build (:func:`build_sdist` run in a worker
-    thread) or hold its sdist back from ``dist-dir`` until :meth:`open`."""
-
-    def __init__(self) -> None:
-        self._state = threading.Condition()
-        self._process: subprocess.Popen[str] | None = None
-        self._stopped = False
-        self._opened = False
-
-    def started(self, process: subprocess.Popen[str]) -> None:
-        """The build's process started (stopped at once when :meth:`stop` came first)."""
-        with self._state:
-            self._process = process
-            stopped = self._stopped
-        if stopped:
-            _kill_group(process)
-
-    def stop(self) -> None:
-        """Stop the build: its process group is killed, nothing reaches ``dist-dir`` and
-        the record is left alone (the build raises :class:`SdistStopped`)."""
-        with self._state:
-            self._stopped = True
-            process = self._process
-            self._state.notify_all()
-        if process is not None:
-            _kill_group(process)
-
-    def open(self) -> None:
-        """Let the built sdist into ``dist-dir``."""
-        with self._state:
-            self._opened = True
-            self._state.notify_all()
-
-    @property
-    def stopped(self) -> bool:
-        """Whether :meth:`stop` was called."""
-        with self._state:
-            return self._stopped
-
-    def wait_open(self) -> None:
-        """Wait for :meth:`open`.
-
-        Raises:
-            SdistStopped: :meth:`stop` was called instead.
-        """
-        with self._state:
-            self._state.wait_for(lambda: self._opened or self._stopped)
-            if self._stopped:
-                raise SdistStopped
-
-
-class SdistStopped(Exception):  # noqa: N818 - not an error: the caller asked for it
-    """The sdist build was stopped through its :class:`SdistGate`."""
-
-
 def build_sdist(run: Run, gate: SdistGate | None = None) -> SdistInfo:
     """Build the project's sdist on the host with pypa/build into ``dist-dir``.
 
@@ -237,75 +128,79 @@ def build_sdist(run: Run, gate: SdistGate | None = None) -> SdistInfo:
     (setuptools writes ``*.egg-info``), with the host environment minus credentials
     (:func:`~manywheels.stages._environment.host_build_environment`). Uses
     ``--installer uv`` when uv is available (faster build environments). The sdist is
-    written to a temporary directory and moved into ``dist-dir`` atomically. An interrupt
+    written to a scratch directory and copied into ``dist-dir`` atomically. An interrupt
     stops the build's whole process group and waits for it.
 
-    ``gate`` (a build in a worker thread): another thread may stop the build or hold
-    its sdist back until the gate opens (:class:`SdistGate`).
+    ``gate`` (a build in a worker thread, :mod:`manywheels.stages._overlap`): the log
+    and console output wait for :meth:`SdistGate.check`, the sdist (or a failure's
+    record) for :meth:`SdistGate.open`; another thread may stop the build. Without a
+    gate the build writes as it goes.
 
     Raises:
         SdistBuildError: the sdist build failed (the log path is named).
         SdistStopped: stopped through ``gate``.
     """
     config = run.config
-    log = run.log_dir("sdist") / "sdist.log"
-    log.unlink(missing_ok=True)  # this build's log only, never an older run's success
-    config.dist_dir.mkdir(parents=True, exist_ok=True)
+    gate = gate or SdistGate.opened()
     outputs = {config.dist_dir.resolve(), config.output_dir.resolve()}
 
     def skip(path: Path) -> bool:
         return is_excluded(path.name, sdist=True) or path.resolve() in outputs
 
-    with tempfile.TemporaryDirectory(dir=config.dist_dir, prefix=".sdist-") as tmp, \
-            tempfile.TemporaryDirectory(prefix="manywheels-sdist-src-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="manywheels-sdist-src-") as scratch:
         source = Path(scratch) / config.project_dir.name
+        out = Path(scratch) / "out"
         copy_project_tree(config.project_dir, source, skip)
-        command = sdist_command(tmp, str(source))
-        run.ui.info(f"building the sdist of {config.project_dir}")
+        command = sdist_command(str(out), str(source))
         started = time.monotonic()
-        with run.ui.target_output("sdist", log) as sink:
+        log = run.config.output_dir / SDIST_LOG
+
+        def announce() -> None:
+            run.ui.info(f"building the sdist of {config.project_dir}")
+
+        with HeldLog(run.ui, log, gate, announce) as sink:
             sink.note(" ".join(command))
-            process = subprocess.Popen(
-                command,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                cwd=source,
-                env=_sdist_environment(Path(scratch), run.source_date_epoch()),
-                start_new_session=True,
-            )
-            if gate is not None:
-                gate.started(process)
-            try:
-                assert process.stdout is not None
-                for line in process.stdout:
-                    sink(line.rstrip("\n"), "stdout")
-                code = process.wait()
-            except BaseException:
-                _kill_group(process)
-                raise
-            finally:
-                if process.stdout is not None:
-                    process.stdout.close()
-        if gate is not None and gate.stopped:
+            code = _run_build(command, source, _sdist_environment(
+                Path(scratch), run.source_date_epoch()), sink, gate)
+            sink.release()
+        if gate.stopped:
             raise SdistStopped
+        built = sorted(out.glob("*.tar.gz"))
+        gate.wait_open()  # before-all passed: the run may record and write its products
         if code != 0:
             run.ui.log_tail(log)
             msg = f"building the sdist failed with exit code {code}; log: {log}"
             raise _failed(run, msg, log, exit_code=code)
-        built = sorted(Path(tmp).glob("*.tar.gz"))
         if len(built) != 1:
             msg = f"the sdist build produced {len(built)} .tar.gz files; log: {log}"
             raise _failed(run, msg, log)
-        if gate is not None:
-            gate.wait_open()
         target = config.dist_dir / built[0].name
-        built[0].replace(target)
+        atomic_copy(built[0], target)
     info = read_sdist(target)
     run.report.set_section(SDIST_SECTION, "build", status="passed", sdist=target.name,
                            log=SDIST_LOG, run_id=run.run_id)
     run.ui.info(f"sdist {target.name} built in {time.monotonic() - started:.1f} s")
     return info
+
+
+def _run_build(command: list[str], cwd: Path, env: dict[str, str],
+               sink: HeldLog, gate: SdistGate) -> int:
+    """Run the build in its own process group, its output to ``sink``; its exit code.
+    An interrupt (or an error here) kills the group and waits for it."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               text=True, cwd=cwd, env=env, start_new_session=True)
+    gate.started(process)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            sink(line.rstrip("\n"), "stdout")
+        return process.wait()
+    except BaseException:
+        kill_group(process)
+        raise
+    finally:
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 SDIST_SECTION = "sdist"

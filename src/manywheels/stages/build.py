@@ -23,7 +23,7 @@ from manywheels.stages._abi3 import Built, WheelShare, is_abi3, may_build_abi3
 from manywheels.stages._common import Job, StageResult, is_pure, run_jobs, run_stage_script
 from manywheels.stages._frontend_args import frontend_extra_args
 from manywheels.stages._interpreters import ensure_interpreters
-from manywheels.stages._overlap import sdist_beside_before_all
+from manywheels.stages._overlap import sdist_beside_start
 from manywheels.stages._pipeline import run_build_jobs
 from manywheels.stages._render import render
 from manywheels.stages._run import CONTAINER_ROOT, Run
@@ -216,19 +216,19 @@ def build(run: Run) -> StageResult:
         return _dry_run(run)
     # Check the input before writing anything: record, engine, image, policy, tags.
     run.check_record()
-    if run.config.sdist is not None:
-        check_given_sdist(run.config.sdist)
+    if run.config.sdist is None:
+        # The sdist builds on the host while the plan is checked (images inspected or
+        # pulled, containers started) and before-all runs; it writes nothing before the
+        # plan passed and lands only after before-all passed (stages/_overlap.py).
+        return build_wheels(run, sdist_beside_start(run, build_sdist))
+    check_given_sdist(run.config.sdist)
     run.plan(run.config.requires_python)
     run.lock_outputs()
-    if run.config.sdist is not None:
-        # before-all first, in the fresh container (its result may be committed as an
-        # image), and before the given sdist is copied: a failing before-all stops the run.
-        for image in run.images():
-            run.ensure_before_all(image)
-        return build_wheels(run, given_sdist(run))
-    # before-all in the fresh container while the sdist builds on the host; a failing
-    # before-all stops the run before the sdist lands (stages/_overlap.py).
-    return build_wheels(run, sdist_beside_before_all(run, build_sdist))
+    # before-all first, in the fresh container (its result may be committed as an
+    # image), and before the given sdist is copied: a failing before-all stops the run.
+    for image in run.images():
+        run.ensure_before_all(image)
+    return build_wheels(run, given_sdist(run))
 
 
 def build_wheels(run: Run, sdist: SdistInfo, only: Collection[str] | None = None,

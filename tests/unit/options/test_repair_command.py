@@ -84,7 +84,7 @@ def test_an_empty_repair_command_keeps_the_raw_wheel(tmp_path: Path,
         '[project]\nname = "purepkg"\nversion = "1.0.0"\nrequires-python = ">=3.12"\n')
     monkeypatch.setattr(
         orchestration.build_stage, "build_sdist",
-        lambda run: read_sdist(orchestration.write_sdist(run.config.dist_dir)))
+        orchestration.gated(lambda run: read_sdist(orchestration.write_sdist(run.config.dist_dir))))
     builder = orchestration.Builder()
     engine = orchestration.engine_with(builder)
     config = orchestration.make_config(root, repair_command="", python=["cp312"])

@@ -137,7 +137,7 @@ def test_skipped_identifiers_on_the_fake_engine(tmp_path: Path,
         'test-command = "true"\ntest-skip = ["cp311-*"]\n')
     monkeypatch.setattr(
         orchestration.build_stage, "build_sdist",
-        lambda run: read_sdist(orchestration.write_sdist(run.config.dist_dir)))
+        orchestration.gated(lambda run: read_sdist(orchestration.write_sdist(run.config.dist_dir))))
     engine = orchestration.engine_with(orchestration.Builder())
     config = orchestration.make_config(root, python=["cp311", "cp312"])
     with orchestration.make_run(config, engine) as run:

@@ -30,6 +30,7 @@ from tests.unit.stages.test_orchestration import (  # noqa: F401  # project: a f
     IMAGE,
     Builder,
     build_stage,
+    gated,
     make_config,
     make_run,
     project,
@@ -157,7 +158,7 @@ def test_a_run_with_enable_pypy_installs_pp311_before_building(
     def fake_build_sdist(run: Run) -> SdistInfo:  # Requires-Python >=3.9 (PyPy 3.11 in)
         return replace(read_sdist(write_sdist(run.config.dist_dir)), requires_python=">=3.9")
 
-    monkeypatch.setattr(build_stage, "build_sdist", fake_build_sdist)
+    monkeypatch.setattr(build_stage, "build_sdist", gated(fake_build_sdist))
     tool, builder = Interpreters(), Builder()
 
     def handler(call: Call) -> Reply | None:

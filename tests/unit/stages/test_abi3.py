@@ -44,6 +44,7 @@ from tests.unit.stages.test_orchestration import (
     _no_engine,  # noqa: F401 - an autouse fixture
     build_stage,
     engine_with,
+    gated,
     make_config,
     make_run,
     project,  # noqa: F401 - a fixture
@@ -76,7 +77,7 @@ def host_sdist(monkeypatch: pytest.MonkeyPatch) -> None:
         path = run.config.dist_dir / "purepkg-1.0.0.tar.gz"
         return read_sdist(write_sdist(path, {"setup.py": LIMITED_SETUP}))
 
-    monkeypatch.setattr(build_stage, "build_sdist", fake_build_sdist)
+    monkeypatch.setattr(build_stage, "build_sdist", gated(fake_build_sdist))
 
 
 def step(tag: str, image: str = IMAGE, plat: str = PLAT, **options: Any) -> BuildStep:

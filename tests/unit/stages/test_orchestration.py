@@ -11,6 +11,7 @@ import socket
 import tarfile
 import threading
 import time
+from collections.abc import Callable
 from functools import partial
 from io import StringIO
 from pathlib import Path
@@ -369,6 +370,18 @@ def write_sdist(dist_dir: Path) -> Path:
         info.size = len(pkg_info)
         archive.addfile(info, io.BytesIO(pkg_info))
     return path
+
+
+def gated(make: Callable[[Run], SdistInfo]) -> Callable[..., SdistInfo]:
+    """A fake host sdist build from ``make(run)`` that keeps to its gate (it lands once
+    before-all passed, as :func:`~manywheels.stages._sdist.build_sdist` does)."""
+
+    def build(run: Run, gate: SdistGate | None = None) -> SdistInfo:
+        if gate is not None:
+            gate.wait_open()
+        return make(run)
+
+    return build
 
 
 @pytest.fixture
