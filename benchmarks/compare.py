@@ -21,8 +21,12 @@ workload and their ratios to each baseline; manywheels' own overhead per identif
 (``timing.tool_s`` of the run record summed over build, repair and test; a stage that
 reused another identifier's wheel only waited, and is left out) and where its
 per-identifier time goes (command vs tool seconds per stage); a scaling row (markupsafe
-with 1, 2 and 5 tags); issue 16's targets with the measured values. Results (every
-sample) go to ``<workdir>/results.json``, each run's log to ``<workdir>/logs``.
+with 1, 2 and 5 tags); the floor of each cibuildwheel variant (:func:`report.floors`:
+its own timed steps, read from its log, with before_all serial and the rest spread
+perfectly over the cores: the lowest wall time a tool running the same commands could
+reach here) and issue 16's targets with the measured values, the cold one with that
+floor. Results (every sample, the floor) go to ``<workdir>/results.json``, each run's
+log to ``<workdir>/logs``.
 
 What the environment forces, and nothing else: behind a TLS-intercepting proxy the CA
 bundle reaches the containers (cibuildwheel: ``CIBW_ENVIRONMENT`` naming the bundle

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -45,6 +46,9 @@ class Sample:
             build, repair and test, without stages that reused another identifier's
             wheel: those waited for its work), from the run record.
         stages_s: per stage, the median per identifier of command and tool seconds.
+        steps_s, before_all_s: cibuildwheel's timed steps summed, and its before_all
+            step (0 without one), from its log (:func:`cibuildwheel_steps`); ``None``
+            for the other variants, or when the log had no timed step.
     """
 
     variant: str
@@ -54,6 +58,36 @@ class Sample:
     seconds: float
     tool_s: list[float] = field(default_factory=list)
     stages_s: dict[str, dict[str, float]] = field(default_factory=dict)
+    steps_s: float | None = None
+    before_all_s: float | None = None
+
+
+# cibuildwheel's console output (its logger, not an API): a step prints its title at
+# the start of a line ("Running before_all...", "Building wheel...", after a fold marker
+# "::group::" or "##[group]" on some CIs) and ends with a right-aligned line of only "✓ 2.51s"
+# ("done 2.51s" without unicode, maybe coloured).
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+_STEP_END = re.compile(r"^\s+(?:✓|done) (\d+(?:\.\d+)?)s$")
+_BEFORE_ALL = re.compile(r"^(?:::group::|##\[group\])?Running before_all\.\.\.$")
+
+
+def cibuildwheel_steps(log: str) -> tuple[float, float] | None:
+    """The seconds of all of cibuildwheel's timed steps in ``log`` (its console output),
+    and of its before_all step among them (0.0 without one); ``None`` when no step
+    line parses."""
+    steps: list[float] = []
+    before_all = 0.0
+    in_before_all = False
+    for raw in log.splitlines():
+        line = _ANSI.sub("", raw).rstrip()
+        if _BEFORE_ALL.match(line):
+            in_before_all = True
+        elif match := _STEP_END.match(line):
+            steps.append(float(match.group(1)))
+            if in_before_all:
+                before_all += steps[-1]
+            in_before_all = False
+    return (sum(steps), before_all) if steps else None
 
 
 def run_logged(argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log: Path) -> float:
@@ -144,7 +178,11 @@ class Bench:
         argv = [str(self.cibuildwheel), "--platform", "linux", "--output-dir", str(out), "."]
         seconds = run_logged(argv, cwd=project, env=environment(env), log=log)
         self._check_wheels(workload, tags, out, log)
-        return Sample(variant, workload.name, len(tags), 0, seconds)
+        sample = Sample(variant, workload.name, len(tags), 0, seconds)
+        parsed = cibuildwheel_steps(log.read_text(errors="replace"))
+        if parsed is not None:
+            sample.steps_s, sample.before_all_s = parsed
+        return sample
 
     def caches(self, variant: str, workload: Workload, project: Path) -> Path:
         """A fresh cache directory (cold), or the workload's shared one (warm)."""
