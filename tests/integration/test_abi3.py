@@ -19,9 +19,10 @@ from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.engine import find_ca_bundle
 from manywheels.errors import StageFailedError
-from manywheels.stages import build, repair
-from manywheels.stages import test as stage_test
 from manywheels.stages._run import Run
+from manywheels.stages.build import build
+from manywheels.stages.repair import repair
+from manywheels.stages.test import test as stage_test
 from tests.conftest import PACKAGES
 
 ABI3AUDIT = "abi3audit==0.0.26"

@@ -22,9 +22,11 @@ from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.stages import _cache as cache
-from manywheels.stages import _cache_clear, build, repair
-from manywheels.stages import test as stage_test
+from manywheels.stages import _cache_clear
 from manywheels.stages._run import Run
+from manywheels.stages.build import build
+from manywheels.stages.repair import repair
+from manywheels.stages.test import test as stage_test
 from tests.conftest import PACKAGES, extract_sdist
 
 NOXFILE = "import manywheels.nox\n\nmanywheels.nox.register()\n"

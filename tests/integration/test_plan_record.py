@@ -22,9 +22,10 @@ import pytest
 from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.errors import ExitCode
-from manywheels.stages import build, repair
-from manywheels.stages import test as stage_test
 from manywheels.stages._run import Run
+from manywheels.stages.build import build
+from manywheels.stages.repair import repair
+from manywheels.stages.test import test as stage_test
 from tests.conftest import PACKAGES
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -30,8 +30,8 @@ from manywheels.config import load_config
 from manywheels.engine._docker import LABEL, OWNER_LABEL
 from manywheels.engine._docker import DockerEngine as Engine
 from manywheels.errors import StageFailedError
-from manywheels.stages import build
 from manywheels.stages._run import Run
+from manywheels.stages.build import build
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "examples" / "cext"

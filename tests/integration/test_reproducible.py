@@ -16,8 +16,9 @@ from pathlib import Path
 
 from manywheels._ui import UI
 from manywheels.config import load_config
-from manywheels.stages import build, repair
 from manywheels.stages._run import Run
+from manywheels.stages.build import build
+from manywheels.stages.repair import repair
 from manywheels.stages.verify import verify
 from tests.conftest import PACKAGES, extract_sdist
 from tests.integration.test_options import pyyaml_sdist  # noqa: F401 - fixture

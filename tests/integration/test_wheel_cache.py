@@ -14,9 +14,10 @@ from typing import Any
 
 from manywheels._ui import UI
 from manywheels.config import load_config
-from manywheels.stages import build, repair
-from manywheels.stages import test as stage_test
 from manywheels.stages._run import Run
+from manywheels.stages.build import build
+from manywheels.stages.repair import repair
+from manywheels.stages.test import test as stage_test
 
 ROOT = Path(__file__).resolve().parents[2]
 TAGS = ("cp311-manylinux_x86_64", "cp312-manylinux_x86_64")

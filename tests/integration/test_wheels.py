@@ -18,9 +18,10 @@ from packaging.utils import parse_wheel_filename
 from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.errors import ConfigError
-from manywheels.stages import build, repair
-from manywheels.stages import test as stage_test
 from manywheels.stages._run import Run
+from manywheels.stages.build import build
+from manywheels.stages.repair import repair
+from manywheels.stages.test import test as stage_test
 from tests.conftest import PACKAGES, extract_sdist
 
 NOXFILE = "import manywheels.nox\n\nmanywheels.nox.register()\n"

@@ -28,15 +28,16 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from manywheels import _signals as signals
 from manywheels._fsutil import output_error
 from manywheels.config import OPTIONS, Config, argument_parser, load_config
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError, OutputError
 from manywheels.stages._registry import Stage, StageOption
-from manywheels.stages._run import Run
-from manywheels.stages._shared import close_shared_runs, shared_run
+
+if TYPE_CHECKING:  # the run (and its engine, templates) is imported when a stage runs
+    from manywheels.stages._run import Run
 
 __all__ = [
     "Chain",
@@ -253,6 +254,8 @@ def run_stage(stage: Stage, prepare: Prepare, *, chain: Chain | None = None) -> 
         try:
             config, options = prepare()
             values = stage.option_values(options)
+            from manywheels.stages._shared import shared_run  # noqa: PLC0415
+
             run = shared_run(config)
             if chain is not None:
                 chain.note_run(run)
@@ -313,8 +316,11 @@ def _print_diagnosis(run: Run, error: ManywheelsError) -> None:
 
 
 def close_runs() -> None:
-    """Close every shared run of this process: their containers are removed."""
-    close_shared_runs()
+    """Close every shared run of this process: their containers are removed (none when no
+    stage ran: :mod:`manywheels.stages._shared` was never imported)."""
+    shared = sys.modules.get("manywheels.stages._shared")
+    if shared is not None:
+        shared.close_shared_runs()
 
 
 def interrupt_code(error: BaseException) -> int | None:

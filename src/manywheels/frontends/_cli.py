@@ -24,12 +24,11 @@ import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from manywheels import __version__
 from manywheels import _signals as signals
 from manywheels._commands import using_frontend
-from manywheels._ui import UI
 from manywheels.config import Config, argument_parser
 from manywheels.errors import ConfigError, ExitCode, ManywheelsError
 from manywheels.frontends._adapter import (
@@ -43,6 +42,9 @@ from manywheels.frontends._adapter import (
     split_flags,
 )
 from manywheels.stages._registry import CHAIN, CHAIN_HELP, STAGES, Stage
+
+if TYPE_CHECKING:  # rich is imported when a command runs, not for --help
+    from manywheels._ui import UI
 
 __all__ = ["build_parser", "main", "shell_main"]
 
@@ -323,6 +325,7 @@ def shell_main(words: Sequence[str], project_dir: Path) -> int:
     Raises:
         ManywheelsError: as :func:`manywheels.commands._shell.open_shell`, or a bad flag.
     """
+    from manywheels._ui import UI  # noqa: PLC0415
     from manywheels.commands._shell import open_shell  # noqa: PLC0415
 
     args = _parse(["shell", *words])
@@ -333,6 +336,8 @@ def shell_main(words: Sequence[str], project_dir: Path) -> int:
 
 def _run(argv: Sequence[str] | None) -> int:
     args = _parse(list(sys.argv[1:] if argv is None else argv))
+    from manywheels._ui import UI  # noqa: PLC0415 - rich, only once a command runs (not --help)
+
     handler: Callable[[argparse.Namespace, UI], int] = args.handler
     return handler(args, UI())
 

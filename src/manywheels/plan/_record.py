@@ -26,7 +26,8 @@ whatever lies in dist-dir or output-dir. Shape (``version`` 2)::
           }
         }
       },
-      "before_all": {"<image>": {"status": "ran" | "cached", "image": "…", "duration_s": 3.2}}
+      "before_all": {"<image>": {"status": "ran" | "cached" | "failed", "image": "…",
+                                 "duration_s": 3.2, "log": "logs/before-all/before-all.log"}}
     }
 
 Durations are seconds. Statuses: ``passed``, ``failed``, ``skipped``, ``interrupted``. A

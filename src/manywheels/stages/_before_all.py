@@ -71,7 +71,8 @@ def reuse_image(run: Run, ref: str, image: str, key: str | None) -> None:
 
 def run_before_all(run: Run, ref: str, container: Container, script: str) -> None:
     """Run before-all in a fresh container (script and log under ``logs/before-all``);
-    commit the result as an image when caching (a failed commit is only a warning).
+    commit the result as an image when caching (a failed commit is only a warning). The run
+    record's ``before_all`` section says ``ran`` or ``failed`` for ``ref``, with the log.
 
     Raises:
         BeforeAllError: the script exited non-zero (exit code and last lines of output).
@@ -89,6 +90,9 @@ def run_before_all(run: Run, ref: str, container: Container, script: str) -> Non
         except CommandError as error:
             error.tail = [mask(line) for line in error.tail]
             run.ui.error(f"before-all failed with exit code {error.returncode}; log: {log}")
+            run.report.set_section("before_all", ref, status="failed",
+                                   duration_s=round(time.monotonic() - started, 3),
+                                   log=f"logs/{name}/before-all.log")
             for line in error.tail[-10:]:
                 run.ui.error(f"  {line}")
             raise BeforeAllError(error.command, error.returncode, error.tail) from None

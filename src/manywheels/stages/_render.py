@@ -4,6 +4,7 @@ Templates live in the repository's top-level ``templates/`` directory and are
 shipped in the wheel as ``manywheels/templates``. Each is readable on its own; the
 steps of the flow live once, as macros in ``_steps.sh.j2``, which the per-stage scripts
 and the exported ``build-wheels.sh`` both call (:func:`render_step` renders one).
+``jinja2`` is imported on the first render, not with this module.
 """
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ import shlex
 from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
+if TYPE_CHECKING:
+    import jinja2
 
 __all__ = ["STEPS_TEMPLATE", "render", "render_step", "template_dir"]
 
@@ -32,6 +34,8 @@ def template_dir() -> Path:
 
 @cache
 def _environment() -> jinja2.Environment:
+    import jinja2  # noqa: PLC0415 - on the first render, not on import
+
     env = jinja2.Environment(  # noqa: S701 - shell scripts and text, not HTML
         loader=jinja2.FileSystemLoader(str(template_dir())),
         undefined=jinja2.StrictUndefined,

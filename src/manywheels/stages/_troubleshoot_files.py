@@ -124,13 +124,34 @@ def _read(path: Path) -> str:
         return ""
 
 
+def _named_log(output: Path, relative: object) -> Path | None:
+    """The log file a run record entry names (``logs/…``, relative to output-dir), or
+    ``None``: not a string, outside ``<output-dir>/logs``, or not a file."""
+    if not isinstance(relative, str) or not relative:
+        return None
+    logs = (output / "logs").resolve()
+    path = (output / relative).resolve()
+    if not path.is_relative_to(logs) or not path.is_file():
+        return None
+    return path
+
+
 def stage_logs(run: Run, only: Mapping[str, str] | None = None, stage: str | None = None
                ) -> tuple[LogText, ...]:
-    """The stage logs: those the run report records (with their status), plus the
-    before-all and sdist logs. ``only``/``stage`` restrict to one stage's failures."""
+    """The logs the run record names, and only those: each current identifier's stage logs
+    (a stage record's ``log``, with its status), the before-all log of each image of this run
+    (the record's ``before_all`` section: ``ran`` → ``passed``, ``failed``) and the host sdist
+    build's (the ``sdist`` section). A directory under ``<output-dir>/logs`` the record does
+    not name (an older run's identifier, a copied-in log) is never read, nor is the log of a
+    stage recorded without one (a reused wheel, a skipped test).
+
+    Args:
+        run: the run (its output-dir, record and images).
+        only: restrict to these identifiers (a failed stage's failures).
+        stage: restrict to this stage (``build``, ``before-all``, ``sdist``, …).
+    """
     output = run.config.output_dir
     found: list[LogText] = []
-    seen: set[Path] = set()
     for identifier, target in sorted(run.report.targets.items()):
         if only is not None and identifier not in only:
             continue
@@ -139,39 +160,30 @@ def stage_logs(run: Run, only: Mapping[str, str] | None = None, stage: str | Non
         for name, record in sorted(target.get("stages", {}).items()):
             if stage is not None and name != stage:
                 continue
-            relative = record.get("log") or f"logs/{identifier}/{name}.log"
-            path = output / relative
-            if path.is_file():
-                seen.add(path.resolve())
-                found.append(LogText(identifier, name, str(relative), _read(path),
+            path = _named_log(output, record.get("log"))
+            if path is not None:
+                found.append(LogText(identifier, name, str(record["log"]), _read(path),
                                      record.get("status")))
-    for special in ("before-all", "sdist"):
-        if stage is not None and stage != special:
-            continue
-        # before-all of a run of several platform images: logs/before-all-<platform>/
-        dirs = [special, *sorted(p.parent.name for p in (output / "logs").glob(
-            f"{special}-*/{special}.log"))] if special == "before-all" else [special]
-        for directory in dirs:
-            path = output / "logs" / directory / f"{special}.log"
-            if path.is_file() and path.resolve() not in seen:
-                text = _read(path)
-                status = None
-                if special == "sdist":
-                    status = _sdist_status(run, text)
-                elif stage == special:
-                    status = "failed"
-                found.append(LogText(directory, special, f"logs/{directory}/{special}.log",
-                                     text, status))
+    seen: set[Path] = set()
+    before_all = run.report.sections.get("before_all", {})
+    for image in run.images() if stage in {None, "before-all"} else ():
+        entry = before_all.get(image)
+        if not isinstance(entry, dict) or entry.get("status") not in {"ran", "failed"}:
+            continue  # cached (nothing ran), or never recorded for this image
+        path = _named_log(output, entry.get("log"))
+        if path is not None and path not in seen:
+            seen.add(path)
+            relative = str(entry["log"])
+            status = "failed" if entry["status"] == "failed" else "passed"
+            found.append(LogText(Path(relative).parent.name, "before-all", relative,
+                                 _read(path), status))
+    sdist = run.report.sections.get(SDIST_SECTION, {}).get("build")
+    if stage in {None, "sdist"} and isinstance(sdist, dict):
+        path = _named_log(output, sdist.get("log"))
+        if path is not None:
+            found.append(LogText("sdist", "sdist", str(sdist["log"]), _read(path),
+                                 sdist.get("status")))
     return tuple(found)
-
-
-def _sdist_status(run: Run, text: str) -> str:
-    """The last sdist build's status: as the run record says, else from its log."""
-    recorded = run.report.sections.get(SDIST_SECTION, {}).get("build", {})
-    status = recorded.get("status") if isinstance(recorded, dict) else None
-    if isinstance(status, str):
-        return status
-    return "passed" if "Successfully built" in text else "failed"
 
 
 def _recorded_raw_wheels(run: Run) -> list[tuple[str, str]]:

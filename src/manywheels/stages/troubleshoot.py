@@ -251,8 +251,9 @@ def troubleshoot(
 ) -> list[Finding]:
     """Diagnose the project, its last run and the build environment; print the report.
 
-    Reads ``<output-dir>/logs/<identifier>/<stage>.log`` and
-    ``<output-dir>/manywheels-report.json``; probes the engine and the image; runs
+    Reads ``<output-dir>/manywheels-report.json`` and the logs it names
+    (:func:`~manywheels.stages._troubleshoot_files.stage_logs`: never a log directory the
+    record does not name); probes the engine and the image; runs
     ``auditwheel show --json`` on the raw wheels of dist-dir in their image. Never
     rebuilds anything.
 
