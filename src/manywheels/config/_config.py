@@ -69,6 +69,7 @@ class Config:
     fail_fast: bool = False
     cache: bool = True
     cache_dir: Path | None = None
+    wheel_cache_max_mib: int = 2048
     ccache: bool = False
     reproducible: bool = True
     sbom_components: tuple[SbomComponent, ...] = ()

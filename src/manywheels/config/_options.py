@@ -174,6 +174,14 @@ OPTIONS: tuple[Option, ...] = (
            default_text="`$XDG_CACHE_HOME/manywheels` (`~/.cache/manywheels`)",
            meaning="where the host caches live (relative to project-dir); a remote engine "
            "gets named volumes instead"),
+    Option("wheel-cache-max-mib", "int", 2048,
+           "the wheel cache's size limit in MiB: when a build starts, the least recently "
+           "used wheels beyond it are removed",
+           example=4096,
+           meaning="the wheel cache's size limit in MiB (`<cache-dir>/wheels`): when the "
+           "build stage starts, the least recently used entries (stored or restored last "
+           "longest ago) are removed until the cache fits; a run's own entries may take it "
+           "over the limit until the next build"),
     Option("ccache", "bool", False,
            "compile through ccache, its cache on the host (ccache must be in the image or "
            "installed by before-all)", example=True,

@@ -24,12 +24,12 @@ The key is a SHA-256 over everything that decides the wheel:
   repair-command names ``{project}``.
 
 A hit is copied to dist-dir / output-dir and recorded with ``"cached": true``; the test
-stage always runs. ``cache = false`` (and a dry run, and ``engine = "none"``) turns the
-cache off; the
-``clean-cache`` stage removes ``<cache-dir>/wheels``. An entry is written under a
-temporary name and renamed, and checked against its recorded sha256 before use, so
-concurrent runs may share the cache. A cache that cannot be written costs one warning,
-never the build.
+stage always runs. When the build stage starts, the least recently used entries beyond
+``wheel-cache-max-mib`` are removed (:func:`prune`). ``cache = false`` (and a dry run,
+and ``engine = "none"``) turns the cache off; the ``clean-cache`` stage removes
+``<cache-dir>/wheels``. An entry is written under a temporary name and renamed, and
+checked against its recorded sha256 before use, so concurrent runs may share the cache.
+A cache that cannot be written costs one warning, never the build.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import os
 import shutil
 import tarfile
 import uuid
@@ -60,7 +61,10 @@ __all__ = [
     "REPAIR_FIELDS",
     "WHEELS_DIR",
     "Hit",
+    "Pruned",
     "WheelCache",
+    "prune",
+    "prune_for_run",
     "sdist_digest",
 ]
 
@@ -189,6 +193,8 @@ class WheelCache:
             return None
         if sha256_file(directory / wheel) != sha256:
             return None
+        with contextlib.suppress(OSError):  # last use, for prune()
+            os.utime(entry / _ENTRY)
         return Hit(wheel, sha256, directory / wheel)
 
     def store(self, key: str, wheel: Path, *, kind: str, identifier: str) -> None:
@@ -218,6 +224,63 @@ class WheelCache:
         finally:
             with contextlib.suppress(OSError):
                 shutil.rmtree(staging)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What :meth:`WheelCache.prune` removed: ``entries`` entries of ``size`` bytes."""
+
+    entries: int
+    size: int
+
+
+def prune(root: Path, max_bytes: int) -> Pruned:
+    """Remove the least recently used entries of the wheel cache at ``root`` (an entry's
+    ``entry.json`` time: when it was stored or last restored) until the cache holds at
+    most ``max_bytes`` bytes. An entry goes by one rename (a concurrent run restoring it
+    finds it complete or not at all, and builds again). Unreadable entries are left.
+
+    Args:
+        root: the cache's directory (``<cache-dir>/wheels``).
+        max_bytes: the size limit in bytes.
+    """
+    entries: list[tuple[float, int, Path]] = []
+    for meta in root.glob(f"*/*/{_ENTRY}"):
+        try:
+            used = meta.stat().st_mtime
+            size = sum(f.stat().st_size for f in meta.parent.iterdir())
+        except OSError:
+            continue
+        entries.append((used, size, meta.parent))
+    total = sum(size for _, size, _ in entries)
+    count = removed = 0
+    for _, size, entry in sorted(entries):
+        if total <= max_bytes:
+            break
+        doomed = root / f".tmp-{uuid.uuid4().hex}"
+        try:
+            entry.rename(doomed)
+        except OSError:
+            continue
+        shutil.rmtree(doomed, ignore_errors=True)
+        total -= size
+        removed += size
+        count += 1
+    return Pruned(count, removed)
+
+
+def prune_for_run(run: Run) -> None:
+    """The build stage's start: :func:`prune` the run's wheel cache to
+    ``wheel-cache-max-mib`` (nothing with the cache off), saying what went."""
+    cache = WheelCache.for_run(run)
+    if cache is None or not cache.root.is_dir():
+        return
+    limit = run.config.wheel_cache_max_mib
+    pruned = prune(cache.root, limit * 1024 * 1024)
+    if pruned.entries:
+        run.ui.info(f"wheel cache: removed {pruned.entries} least recently used wheel(s) "
+                    f"({pruned.size / 1024 / 1024:.0f} MiB) to keep it within "
+                    f"wheel-cache-max-mib = {limit}")
 
 
 def note_hit(run: Run, identifier: str, stage: str, hit: Hit, script: str) -> str:

@@ -30,7 +30,7 @@ from manywheels.stages._run import CONTAINER_ROOT, Run
 from manywheels.stages._script_env import export_lines
 from manywheels.stages._sdist import SdistInfo, build_sdist, read_sdist, sdist_command
 from manywheels.stages._sdist_given import check_given_sdist, given_sdist
-from manywheels.stages._wheel_cache import WheelCache, note_hit, sdist_digest
+from manywheels.stages._wheel_cache import WheelCache, note_hit, prune_for_run, sdist_digest
 
 __all__ = ["SdistInfo", "build", "build_script", "build_sdist", "build_wheels", "read_sdist"]
 
@@ -240,6 +240,7 @@ def build_wheels(run: Run, sdist: SdistInfo, only: Collection[str] | None = None
     Raises:
         the errors of :func:`build` after the sdist build.
     """
+    prune_for_run(run)  # the wheel cache within wheel-cache-max-mib
     sdist_sha256 = sha256_file(sdist.path)
     run.report.set_project(
         name=sdist.name, version=sdist.version, project_dir=str(run.config.project_dir),

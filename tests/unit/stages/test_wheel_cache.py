@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import tarfile
 import time
 from io import StringIO
@@ -14,7 +15,7 @@ from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.plan._step_options import StepOptions
 from manywheels.stages._run import Run
-from manywheels.stages._wheel_cache import WheelCache, sdist_digest
+from manywheels.stages._wheel_cache import Pruned, WheelCache, prune, prune_for_run, sdist_digest
 
 
 def sdist(path: Path, body: bytes, mtime: float) -> Path:
@@ -87,3 +88,45 @@ def test_entries_are_checked_before_use(tmp_path: Path) -> None:
     entry.write_bytes(b"tampered")
     assert wheels.restore(key, tmp_path / "again") is None
     assert not (tmp_path / "again" / wheel.name).exists()
+
+
+def _stored(wheels: WheelCache, tmp_path: Path, name: str, size: int, used: float) -> str:
+    """An entry of ``size`` bytes for identifier ``name``, last used at ``used``."""
+    wheel = tmp_path / f"{name}-1-cp312-cp312-linux_x86_64.whl"
+    wheel.write_bytes(b"w" * size)
+    key = build_key(wheels, identifier=name)
+    wheels.store(key, wheel, kind="build", identifier=name)
+    (meta,) = wheels.root.glob(f"*/{key}/entry.json")
+    os.utime(meta, (used, used))
+    return key
+
+
+def test_prune_removes_the_least_recently_used_entries_first(tmp_path: Path) -> None:
+    wheels = cache(tmp_path)
+    now = time.time()
+    old = _stored(wheels, tmp_path, "old", 400_000, now - 300)
+    used = _stored(wheels, tmp_path, "used", 400_000, now - 200)
+    new = _stored(wheels, tmp_path, "new", 400_000, now - 100)
+    assert wheels.restore(used, tmp_path / "out") is not None  # a hit is a use: newest now
+    pruned = prune(wheels.root, 900_000)
+    assert pruned.entries == 1 and pruned.size > 400_000
+    assert wheels.restore(old, tmp_path / "o1") is None
+    assert wheels.restore(used, tmp_path / "o2") is not None
+    assert wheels.restore(new, tmp_path / "o3") is not None
+    assert prune(wheels.root, 900_000) == Pruned(0, 0)  # within the limit: nothing goes
+    assert not list(wheels.root.glob(".tmp-*"))  # removed entries leave nothing behind
+    assert prune(wheels.root, 0).entries == 2
+
+
+def test_the_build_stage_prunes_to_wheel_cache_max_mib(tmp_path: Path) -> None:
+    wheels = cache(tmp_path, wheel_cache_max_mib=1)
+    now = time.time()
+    _stored(wheels, tmp_path, "a", 700_000, now - 20)
+    kept = _stored(wheels, tmp_path, "b", 700_000, now - 10)
+    console = StringIO()
+    run = Run(wheels._run.config, UI(Console(file=console, width=300), echo=False, live=False),
+              engine=None, host_env={})
+    prune_for_run(run)
+    assert [p.parent.name for p in wheels.root.glob("*/*/entry.json")] == [kept]
+    assert ("wheel cache: removed 1 least recently used wheel(s) (1 MiB) to keep it within "
+            "wheel-cache-max-mib = 1") in console.getvalue()
