@@ -146,24 +146,18 @@ class SdistGate:
             return self._checked
 
     def wait_checked(self) -> None:
-        """Wait for :meth:`check`.
-
-        Raises:
-            SdistStopped: :meth:`stop` was called instead.
-        """
-        with self._state:
-            self._state.wait_for(lambda: self._checked or self._stopped)
-            if self._stopped:
-                raise SdistStopped
+        """Wait for :meth:`check` (raises :class:`SdistStopped` when :meth:`stop` came
+        instead)."""
+        self._wait(lambda: self._checked)
 
     def wait_open(self) -> None:
-        """Wait for :meth:`open`.
+        """Wait for :meth:`open` (raises :class:`SdistStopped` when :meth:`stop` came
+        instead)."""
+        self._wait(lambda: self._opened)
 
-        Raises:
-            SdistStopped: :meth:`stop` was called instead.
-        """
+    def _wait(self, passed: Callable[[], bool]) -> None:
         with self._state:
-            self._state.wait_for(lambda: self._opened or self._stopped)
+            self._state.wait_for(lambda: passed() or self._stopped)
             if self._stopped:
                 raise SdistStopped
 
