@@ -49,6 +49,13 @@ def test_two_independent_runs_give_identical_wheels_and_verify_passes(
         names = archive.namelist()
         assert names[-1].endswith(".dist-info/RECORD")
         assert len({i.date_time for i in archive.infolist()}) == 1
+        # auditwheel wrote it uncompressed (AUDITWHEEL_ZIP_COMPRESSION_LEVEL=0), the
+        # rewrite compressed it once: every member deflated, the library too.
+        assert {i.compress_type for i in archive.infolist()} == {zipfile.ZIP_DEFLATED}
+        library = next(i for i in archive.infolist() if i.filename.endswith(".so"))
+        assert library.compress_size < library.file_size
+    log = first.parent / "logs" / ID / "repair.sh"
+    assert "export AUDITWHEEL_ZIP_COMPRESSION_LEVEL=0" in log.read_text()
 
     project = first.parent.parent
     config = load_config(project, env={}, overrides=settings)

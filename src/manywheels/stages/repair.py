@@ -67,15 +67,20 @@ def repair_command(template: str, plat: str) -> str:
 
 def repair_script(identifier: str, wheel_in_container: str, plat: str,
                   environment: Iterable[tuple[str, str]] = (),
-                  command: str = DEFAULT_REPAIR_COMMAND) -> str:
+                  command: str = DEFAULT_REPAIR_COMMAND, *, rewritten: bool = False) -> str:
     """The in-container repair script of one wheel (``templates/repair.sh.j2``): the build
     markers and ``environment`` (the build's, evaluated in order), then ``command`` (the
-    repair-command, :func:`repair_command`)."""
+    repair-command, :func:`repair_command`).
+
+    ``rewritten``: the repaired wheel is rewritten canonically on the host afterwards
+    (``reproducible``, :mod:`._canonical`), which compresses it; auditwheel (6.3 and
+    later, ``AUDITWHEEL_ZIP_COMPRESSION_LEVEL=0``; older versions ignore the variable)
+    then writes it uncompressed, so it is compressed once, not twice."""
     return render(
         "repair.sh.j2", identifier=identifier, wheel=wheel_in_container,
         out_dir=f"{CONTAINER_ROOT}/{identifier}/repaired", plat=plat,
         environment=export_lines(shlex.quote(identifier), environment),
-        command=repair_command(command, plat),
+        command=repair_command(command, plat), rewritten=rewritten,
     )
 
 
@@ -214,7 +219,7 @@ def _job(run: Run, identifier: str, record: StageRecord, gate: RepairGate) -> Jo
     image = (target.image if target else None) or run.config.image
     plat = (target.plat if target else None) or run.config.plat or ""
     script = repair_script(identifier, f"{CONTAINER_ROOT}/{identifier}/raw/{wheel}", plat,
-                           options.environment, command)
+                           options.environment, command, rewritten=run.config.reproducible)
     log = None if run.config.dry_run else run.log_dir(identifier) / "repair.log"
     cached = _cache_key(run, identifier, record, plat=plat, options=options, script=script)
     work = partial(_repair_one, run, identifier, wheel, image, plat=plat, script=script,
@@ -244,7 +249,8 @@ def _dry_run_plan(run: Run) -> list[Job]:
             jobs.append(Job(step.identifier, lambda: "", label="repair.sh"))
             continue
         script = repair_script(step.identifier, f"{CONTAINER_ROOT}/{step.identifier}/raw/{name}",
-                               step.plat, step.options.environment, step.options.repair_command)
+                               step.plat, step.options.environment, step.options.repair_command,
+                               rewritten=run.config.reproducible)
         jobs.append(Job(step.identifier, lambda: "", script=script, label="repair.sh"))
     return jobs
 

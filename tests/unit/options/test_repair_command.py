@@ -33,6 +33,14 @@ def test_the_default_is_cibuildwheels_and_renders_the_shared_step(tmp_path: Path
     assert f"\n{render_step('repair_wheel', PLAT)}\n" in script
 
 
+def test_a_rewritten_wheel_is_compressed_once() -> None:
+    """With the canonical rewrite (reproducible) auditwheel writes the wheel uncompressed:
+    the rewrite compresses it."""
+    assert "export AUDITWHEEL_ZIP_COMPRESSION_LEVEL=0\n" in repair_script(
+        ID, "/w.whl", PLAT, rewritten=True)
+    assert "AUDITWHEEL_ZIP_COMPRESSION_LEVEL" not in repair_script(ID, "/w.whl", PLAT)
+
+
 def test_placeholders_are_filled_and_other_braces_kept() -> None:
     command = repair_command(
         "auditwheel repair --exclude 'libyaml*' --plat {plat} -w {dest_dir} {wheel} "
