@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -30,6 +31,17 @@ from manywheels.errors import EngineUnavailableError, ManywheelsError
 
 TESTS = Path(__file__).resolve().parent
 PACKAGES = TESTS / "packages"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A suite started in the background by a shell without job control (``cmd &`` in a
+    script, ``nohup``) inherits SIGINT ignored, and so would every process the tests
+    start, which a Ctrl-C test then cannot interrupt. The tests stand for a terminal's
+    Ctrl-C: SIGINT gets Python's handler here, so the processes the tests start get the
+    default disposition (an ``exec`` resets caught signals, not ignored ones)."""
+    del config
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
