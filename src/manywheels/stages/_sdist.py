@@ -1,9 +1,10 @@
 """The sdist, built on the host: a copy of the tree, pypa/build in its own process group.
 
 :func:`build_sdist` builds the project's sdist from a temporary copy of the project tree
-(never the tree itself) with the host environment minus credentials, and moves it into
-``dist-dir`` atomically. An interrupt stops the build's whole process group, waits for it,
-and removes pypa/build's temporary environments with the run's scratch directory.
+(never the tree itself) with the host environment minus credentials, and copies it into
+``dist-dir`` atomically (beside the run's start, only once the gate of
+:mod:`._sdist_gate` opens). An interrupt stops the build's whole process group, waits for
+it, and removes pypa/build's temporary environments with the run's scratch directory.
 """
 
 from __future__ import annotations
