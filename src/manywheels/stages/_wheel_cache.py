@@ -40,6 +40,7 @@ import json
 import os
 import shutil
 import tarfile
+import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -59,6 +60,7 @@ __all__ = [
     "BUILD_FIELDS",
     "KEY_VERSION",
     "REPAIR_FIELDS",
+    "STALE_STAGING_S",
     "WHEELS_DIR",
     "Hit",
     "Pruned",
@@ -239,11 +241,15 @@ def prune(root: Path, max_bytes: int) -> Pruned:
     ``entry.json`` time: when it was stored or last restored) until the cache holds at
     most ``max_bytes`` bytes. An entry goes by one rename (a concurrent run restoring it
     finds it complete or not at all, and builds again). Unreadable entries are left.
+    Staging directories (``.tmp-*``) older than :data:`STALE_STAGING_S` seconds, which a
+    run killed while storing or pruning left behind, are removed too (younger ones may
+    be a concurrent run's).
 
     Args:
         root: the cache's directory (``<cache-dir>/wheels``).
         max_bytes: the size limit in bytes.
     """
+    _sweep_staging(root)
     entries: list[tuple[float, int, Path]] = []
     for meta in root.glob(f"*/*/{_ENTRY}"):
         try:
@@ -267,6 +273,18 @@ def prune(root: Path, max_bytes: int) -> Pruned:
         removed += size
         count += 1
     return Pruned(count, removed)
+
+
+STALE_STAGING_S = 24 * 3600.0
+"""Age in seconds after which a wheel-cache staging directory is a dead run's."""
+
+
+def _sweep_staging(root: Path) -> None:
+    now = time.time()
+    for staging in root.glob(".tmp-*"):
+        with contextlib.suppress(OSError):
+            if now - staging.stat().st_mtime > STALE_STAGING_S:
+                shutil.rmtree(staging)
 
 
 def prune_for_run(run: Run) -> None:

@@ -15,7 +15,14 @@ from manywheels._ui import UI
 from manywheels.config import load_config
 from manywheels.plan._step_options import StepOptions
 from manywheels.stages._run import Run
-from manywheels.stages._wheel_cache import Pruned, WheelCache, prune, prune_for_run, sdist_digest
+from manywheels.stages._wheel_cache import (
+    STALE_STAGING_S,
+    Pruned,
+    WheelCache,
+    prune,
+    prune_for_run,
+    sdist_digest,
+)
 
 
 def sdist(path: Path, body: bytes, mtime: float) -> Path:
@@ -130,3 +137,17 @@ def test_the_build_stage_prunes_to_wheel_cache_max_mib(tmp_path: Path) -> None:
     assert [p.parent.name for p in wheels.root.glob("*/*/entry.json")] == [kept]
     assert ("wheel cache: removed 1 least recently used wheel(s) (1 MiB) to keep it within "
             "wheel-cache-max-mib = 1") in console.getvalue()
+
+
+def test_prune_sweeps_the_staging_directories_of_dead_runs(tmp_path: Path) -> None:
+    wheels = cache(tmp_path)
+    old = wheels.root / ".tmp-dead"
+    young = wheels.root / ".tmp-concurrent"
+    for staging in (old, young):
+        staging.mkdir(parents=True)
+        (staging / "half.whl").write_bytes(b"half")
+    day_ago = time.time() - STALE_STAGING_S - 60
+    os.utime(old, (day_ago, day_ago))
+    prune(wheels.root, 2**30)
+    assert not old.exists()
+    assert (young / "half.whl").is_file()  # perhaps a concurrent run's: left alone
