@@ -35,6 +35,19 @@ class RunContainers:
         self._before_all_done: set[str] = set()
         self._caches: dict[str, cache.ContainerCaches] = {}
 
+    def _existing(self, key: str) -> Container | None:
+        """The run's started container of ``key`` (an image, or a ``test-image`` key),
+        ``None`` when there is none yet; the caller holds the run's lock.
+
+        Raises:
+            RuntimeError: there is none and the run was interrupted (no new one starts).
+        """
+        existing = self._containers.get(key)
+        if existing is None and self._run.cancelled.is_set():
+            msg = "the run was interrupted: no new container is started"
+            raise RuntimeError(msg)
+        return existing
+
     def get(self, ref: str) -> Container:
         """The started container for an image (started on first use, from the cached
         before-all image when there is one).
@@ -45,12 +58,9 @@ class RunContainers:
         """
         run = self._run
         with run._lock:
-            existing = self._containers.get(ref)
+            existing = self._existing(ref)
             if existing is not None:
                 return existing
-            if run.cancelled.is_set():
-                msg = "the run was interrupted: no new container is started"
-                raise RuntimeError(msg)
             info = run.image(ref)
             run._check_leftovers()
             # Host caches (pip, uv, ccache) mounted; a cached before-all image used as is.
@@ -93,12 +103,9 @@ class RunContainers:
         run = self._run
         key = f"test-image:{ref}:{arch or ''}"
         with run._lock:
-            existing = self._containers.get(key)
+            existing = self._existing(key)
             if existing is not None:
                 return existing
-            if run.cancelled.is_set():
-                msg = "the run was interrupted: no new container is started"
-                raise RuntimeError(msg)
             run.engine.image(ref, progress=run.ui.info, arch=arch)
             run._check_leftovers()
             environment = container_environment(run.config.with_(environment={}), run.host_env)
